@@ -1,0 +1,74 @@
+"""Domain errors: what can go wrong, named in the language of the business."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DomainError",
+    "InvalidInput",
+    "InvalidPhoneNumber",
+    "NumberAlreadyTaken",
+    "SmsNotSent",
+    "SmsOutcomeUnknown",
+    "SmsRejected",
+    "SmsSendError",
+    "TemplateError",
+    "TenantNotFound",
+]
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class InvalidInput(DomainError):
+    """A value given by a user is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidPhoneNumber(InvalidInput):
+    """A phone number could not be read as a valid, dialable number."""
+
+
+class TemplateError(InvalidInput):
+    """A message template refers to a variable we cannot fill, or is malformed."""
+
+
+class NumberAlreadyTaken(DomainError):
+    """The phone number already routes to a tenant (one number, one tenant)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"number {number} already belongs to a tenant")
+        self.number = number
+
+
+class TenantNotFound(DomainError):
+    """No tenant has this id."""
+
+    def __init__(self, tenant_id: object) -> None:
+        super().__init__(f"no tenant with id {tenant_id}")
+        self.tenant_id = tenant_id
+
+
+class SmsSendError(DomainError):
+    """Base of the three ways an SMS send can fail."""
+
+
+class SmsRejected(SmsSendError):
+    """The provider refused the message for good (bad number, blocked): do not retry."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"provider rejected the message ({code}): {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class SmsNotSent(SmsSendError):
+    """The provider certainly did not accept the message (no connection, 5xx, 429): retry."""
+
+
+class SmsOutcomeUnknown(SmsSendError):
+    """The request may have reached the provider (timeout after sending): reconcile first."""

@@ -1,0 +1,1 @@
+"""The pure model: frozen values and the transitions between them."""

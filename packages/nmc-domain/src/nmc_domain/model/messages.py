@@ -1,0 +1,100 @@
+"""Outbound messages and the one-way ladder of their delivery status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import attrs
+
+__all__ = ["MessageStatus", "OutboundMessage", "advance_status", "parse_provider_status"]
+
+
+class MessageStatus(StrEnum):
+    """Our own states (held, queued) followed by the provider's."""
+
+    HELD = "held"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+
+# A message only ever moves up this ladder; the top rung is final.
+_RANK = {
+    MessageStatus.HELD: 0,
+    MessageStatus.QUEUED: 1,
+    MessageStatus.SENDING: 2,
+    MessageStatus.SENT: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.UNDELIVERED: 4,
+    MessageStatus.FAILED: 4,
+}
+# How Twilio's MessageStatus values map onto ours ("accepted"/"scheduled" are still queued).
+_PROVIDER = {
+    "accepted": MessageStatus.QUEUED,
+    "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
+}
+
+
+def parse_provider_status(value: str) -> MessageStatus | None:
+    """Our status for a provider's MessageStatus, None when we do not know it."""
+    return _PROVIDER.get(value.strip().lower())
+
+
+def advance_status(current: MessageStatus, reported: MessageStatus) -> MessageStatus:
+    """The status after a report: forward moves win, late or duplicate reports change nothing."""
+    return reported if _RANK[reported] > _RANK[current] else current
+
+
+@attrs.frozen
+class OutboundMessage:
+    """An SMS we send: stored first, then handed to the provider by the worker."""
+
+    id: UUID
+    tenant_id: UUID
+    conversation_id: UUID | None
+    to: str
+    from_: str
+    body: str
+    status: MessageStatus
+    created_at: datetime
+    provider_sid: str | None = None
+    # Set just before a provider request leaves; still set after a failure means "maybe sent".
+    send_attempted_at: datetime | None = None
+    error: str | None = None
+
+    @classmethod
+    def queue(
+        cls,
+        *,
+        tenant_id: UUID,
+        conversation_id: UUID | None,
+        to: str,
+        from_: str,
+        body: str,
+        now: datetime,
+    ) -> OutboundMessage:
+        """A new message waiting for the worker."""
+        return cls(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            to=to,
+            from_=from_,
+            body=body,
+            status=MessageStatus.QUEUED,
+            created_at=now,
+        )

@@ -1,0 +1,47 @@
+"""Onboarding: a business, its number and its owner become a (pending) tenant."""
+
+from __future__ import annotations
+
+import attrs
+
+from nmc_domain.errors import InvalidInput
+from nmc_domain.model.tenant import DEFAULT_RING_TIMEOUT_SECONDS, Tenant, new_tenant
+from nmc_domain.ports import PhoneNumberParser, UnitOfWork
+
+__all__ = ["OnboardTenant", "onboard_tenant"]
+
+
+@attrs.frozen
+class OnboardTenant:
+    """The onboarding form, as typed by a person."""
+
+    name: str
+    number: str
+    forward_to: str
+    timezone: str
+    owner_email: str
+    text_back_template: str | None = None
+    ring_timeout_seconds: int = DEFAULT_RING_TIMEOUT_SECONDS
+
+
+async def onboard_tenant(
+    uow: UnitOfWork, parser: PhoneNumberParser, command: OnboardTenant
+) -> Tenant:
+    """Validate everything first, then store tenant and number in one transaction."""
+    number = parser.parse(command.number, field="number")
+    forward_to = parser.parse(command.forward_to, field="forward_to")
+    if number == forward_to:
+        raise InvalidInput("forward_to", "must differ from the business number it forwards from")
+    tenant = new_tenant(
+        name=command.name,
+        timezone=command.timezone,
+        forward_to=forward_to,
+        owner_email=command.owner_email,
+        text_back_template=command.text_back_template,
+        ring_timeout_seconds=command.ring_timeout_seconds,
+    )
+    async with uow:
+        await uow.tenants.add(tenant)
+        await uow.numbers.assign(number, tenant.id)  # NumberAlreadyTaken rolls everything back
+        await uow.commit()
+    return tenant

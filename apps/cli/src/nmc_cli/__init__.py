@@ -1,1 +1,3 @@
-"""placeholder."""
+"""The `nmc` command line."""
+
+__all__: list[str] = []

@@ -9,6 +9,7 @@ from nmc_domain.errors import (
     SmsOutcomeUnknown,
     SmsRejected,
     SmsSendError,
+    StorageUnavailable,
     TemplateError,
     TenantNotFound,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "SmsOutcomeUnknown",
     "SmsRejected",
     "SmsSendError",
+    "StorageUnavailable",
     "TemplateError",
     "Tenant",
     "TenantNotFound",

@@ -11,6 +11,7 @@ __all__ = [
     "SmsOutcomeUnknown",
     "SmsRejected",
     "SmsSendError",
+    "StorageUnavailable",
     "TemplateError",
     "TenantNotFound",
 ]
@@ -72,3 +73,7 @@ class SmsNotSent(SmsSendError):
 
 class SmsOutcomeUnknown(SmsSendError):
     """The request may have reached the provider (timeout after sending): reconcile first."""
+
+
+class StorageUnavailable(DomainError):
+    """The database could not be reached or dropped the connection: try again later."""

@@ -110,7 +110,7 @@ class MessageRepository(Protocol):
     async def add(self, message: OutboundMessage) -> None: ...
 
     async def get(
-        self, message_id: UUID, *, lock: RowLock = RowLock.NONE
+        self, tenant_id: UUID, message_id: UUID, *, lock: RowLock = RowLock.NONE
     ) -> OutboundMessage | None: ...
 
     async def save(self, message: OutboundMessage) -> None:

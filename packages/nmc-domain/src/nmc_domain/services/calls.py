@@ -13,6 +13,7 @@ from nmc_domain.events import MessageQueued
 from nmc_domain.model.calls import CallOutcome, CallRecord, classify_call
 from nmc_domain.model.messages import OutboundMessage
 from nmc_domain.model.phone import is_e164
+from nmc_domain.model.tenant import Tenant
 from nmc_domain.ports import UnitOfWork
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CallStatusReport",
     "ReportOutcome",
     "ReportResult",
+    "find_tenant",
     "report_call_status",
 ]
 
@@ -61,6 +63,12 @@ class ReportResult:
     reason: str | None = None
     conversation_id: UUID | None = None
     message_id: UUID | None = None
+
+
+async def find_tenant(uow: UnitOfWork, called: str) -> Tenant | None:
+    """The tenant an incoming call to `called` is for (None for a number we do not route)."""
+    async with uow:
+        return await uow.tenants.by_number(called)
 
 
 async def report_call_status(uow: UnitOfWork, report: CallStatusReport) -> ReportResult:

@@ -50,15 +50,16 @@ class DispatchOutcome(StrEnum):
 
 
 async def dispatch_message(
-    new_uow: UnitOfWorkFactory, sender: SmsSender, message_id: UUID
+    new_uow: UnitOfWorkFactory, sender: SmsSender, event: MessageQueued
 ) -> DispatchOutcome:
     """Send a queued message once, even across retries, crashes and several workers.
 
     The attempt is recorded (committed) before the request leaves. A later try that finds the
     mark asks the provider whether the message arrived before sending it again.
     """
+    tenant_id, message_id = event.tenant_id, event.message_id
     async with new_uow() as uow:
-        message = await uow.messages.get(message_id, lock=RowLock.UPDATE)
+        message = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
         if message is None:
             return DispatchOutcome.MISSING
         if message.provider_sid is not None or message.status not in (
@@ -81,24 +82,24 @@ async def dispatch_message(
     if earlier_attempt is not None:
         receipt = await sender.find_sent(sms, since=earlier_attempt)
         if receipt is not None:
-            await _record(new_uow, message_id, receipt=receipt)
+            await _record(new_uow, event, receipt=receipt)
             return DispatchOutcome.RECONCILED
         async with new_uow() as uow:
-            current = await uow.messages.get(message_id, lock=RowLock.UPDATE)
+            current = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
             if current is None or current.provider_sid is not None:
                 return DispatchOutcome.ALREADY_DONE
             await _mark_attempt(uow, current)
     try:
         receipt = await sender.send(sms)
     except SmsRejected as exc:
-        await _record(new_uow, message_id, rejected=exc)
+        await _record(new_uow, event, rejected=exc)
         return DispatchOutcome.REJECTED
     except SmsNotSent:
         # The provider never took it: clear the mark so the retry need not reconcile.
-        await _record(new_uow, message_id)
+        await _record(new_uow, event)
         raise
     # SmsOutcomeUnknown propagates with the mark kept: the retry reconciles first.
-    await _record(new_uow, message_id, receipt=receipt)
+    await _record(new_uow, event, receipt=receipt)
     return DispatchOutcome.SENT
 
 
@@ -110,13 +111,13 @@ async def _mark_attempt(uow: UnitOfWork, message: OutboundMessage) -> None:
 
 async def _record(
     new_uow: UnitOfWorkFactory,
-    message_id: UUID,
+    event: MessageQueued,
     *,
     receipt: SmsReceipt | None = None,
     rejected: SmsRejected | None = None,
 ) -> None:
     async with new_uow() as uow:
-        message = await uow.messages.get(message_id, lock=RowLock.UPDATE)
+        message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
         if message is None:
             return
         if receipt is not None:
@@ -150,9 +151,10 @@ async def release_held_messages(uow: UnitOfWork, tenant_id: UUID) -> int:
 
 @attrs.frozen
 class MessageStatusReport:
-    """A provider status callback for the message we sent as `message_id`."""
+    """A provider status callback for the message we sent as `message_id` from `sender`."""
 
     message_id: UUID
+    sender: str
     provider_sid: str
     status: str
     error_code: str | None = None
@@ -174,7 +176,10 @@ async def record_message_status(uow: UnitOfWork, report: MessageStatusReport) ->
     if reported is None:
         raise InvalidInput("MessageStatus", f"unknown message status {report.status!r}")
     async with uow:
-        message = await uow.messages.get(report.message_id, lock=RowLock.UPDATE)
+        tenant = await uow.tenants.by_number(report.sender)
+        message = None
+        if tenant is not None:
+            message = await uow.messages.get(tenant.id, report.message_id, lock=RowLock.UPDATE)
         if message is None or message.provider_sid not in (None, report.provider_sid):
             return StatusOutcome.UNKNOWN_MESSAGE
         key = f"{report.provider_sid}:{report.status.strip().lower()}"

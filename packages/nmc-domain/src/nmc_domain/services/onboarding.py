@@ -8,7 +8,7 @@ from nmc_domain.errors import InvalidInput
 from nmc_domain.model.tenant import DEFAULT_RING_TIMEOUT_SECONDS, Tenant, new_tenant
 from nmc_domain.ports import PhoneNumberParser, UnitOfWork
 
-__all__ = ["OnboardTenant", "onboard_tenant"]
+__all__ = ["OnboardTenant", "Onboarded", "onboard_tenant"]
 
 
 @attrs.frozen
@@ -24,9 +24,17 @@ class OnboardTenant:
     ring_timeout_seconds: int = DEFAULT_RING_TIMEOUT_SECONDS
 
 
+@attrs.frozen
+class Onboarded:
+    """The new tenant and its number in E.164."""
+
+    tenant: Tenant
+    number: str
+
+
 async def onboard_tenant(
     uow: UnitOfWork, parser: PhoneNumberParser, command: OnboardTenant
-) -> Tenant:
+) -> Onboarded:
     """Validate everything first, then store tenant and number in one transaction."""
     number = parser.parse(command.number, field="number")
     forward_to = parser.parse(command.forward_to, field="forward_to")
@@ -44,4 +52,4 @@ async def onboard_tenant(
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)  # NumberAlreadyTaken rolls everything back
         await uow.commit()
-    return tenant
+    return Onboarded(tenant, number)

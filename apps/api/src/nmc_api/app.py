@@ -1,0 +1,42 @@
+"""The Litestar application, assembled from the dependencies `bootstrap` built."""
+
+from __future__ import annotations
+
+import structlog
+from litestar import Litestar, MediaType, Request, Response
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from nmc_api.deps import ApiDeps
+from nmc_api.health import health_routes
+from nmc_api.webhooks import twilio_routes
+from nmc_domain.errors import InvalidInput, StorageUnavailable
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("nmc.api")
+
+
+def _bad_input(_: Request[object, object, object], exc: InvalidInput) -> Response[str]:
+    return Response(str(exc), status_code=400, media_type=MediaType.TEXT)
+
+
+def _unavailable(_: Request[object, object, object], exc: StorageUnavailable) -> Response[str]:
+    log.error("api.storage_unavailable", error=str(exc))
+    return Response("database unavailable, try again", status_code=503, media_type=MediaType.TEXT)
+
+
+def create_app(deps: ApiDeps) -> Litestar:
+    """The ASGI app; `deps.close` runs at shutdown."""
+
+    def provide_deps() -> ApiDeps:
+        return deps
+
+    return Litestar(
+        route_handlers=[*health_routes, *twilio_routes],
+        dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
+        exception_handlers={InvalidInput: _bad_input, StorageUnavailable: _unavailable},
+        on_shutdown=[deps.close],
+        openapi_config=OpenAPIConfig(title="NeverMissCall", version="0.1.0", path="/schema"),
+        logging_config=None,
+    )

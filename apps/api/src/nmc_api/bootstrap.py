@@ -1,0 +1,56 @@
+"""Composition root of the API: the only module of nmc_api that knows the adapters."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+
+from litestar import Litestar
+
+from nmc_adapters.logs import configure_logging
+from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
+from nmc_adapters.settings import Settings, SettingsError, load_settings
+from nmc_adapters.twilio.signature import TwilioSignature
+from nmc_api.app import create_app
+from nmc_api.deps import ApiDeps, SignatureVerifier
+from nmc_domain.ports import UnitOfWorkFactory
+
+__all__ = ["REQUIRED", "build_app", "build_deps", "settings_or_exit"]
+
+REQUIRED = ("NMC_DATABASE_URL", "NMC_PUBLIC_BASE_URL", "NMC_TWILIO_AUTH_TOKEN")
+
+
+def settings_or_exit(environ: Mapping[str, str]) -> Settings:
+    """The settings, or exit 2 with one line naming the variable at fault."""
+    try:
+        return load_settings(environ, required=REQUIRED)
+    except SettingsError as exc:
+        print(f"nmc api: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    new_uow: UnitOfWorkFactory | None = None,
+    signature: SignatureVerifier | None = None,
+) -> ApiDeps:
+    """Real adapters by default; tests pass their own ports."""
+    engine = create_engine(settings.database_url)
+
+    async def ready() -> bool:
+        return await is_reachable(engine)
+
+    return ApiDeps(
+        new_uow=new_uow or (lambda: PgUnitOfWork(engine)),
+        twilio_signature=signature or TwilioSignature(settings.twilio_auth_token),
+        public_base_url=settings.public_base_url,
+        ready=ready,
+        close=engine.dispose,
+    )
+
+
+def build_app(settings: Settings, **overrides: object) -> Litestar:
+    """Logging configured and the app assembled."""
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(build_deps(settings, **overrides))  # type: ignore[arg-type]

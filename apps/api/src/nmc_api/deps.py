@@ -1,0 +1,35 @@
+"""What the API needs from the outside, built by `bootstrap` (tests pass fakes to it)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+import attrs
+
+from nmc_domain.ports import UnitOfWorkFactory
+
+__all__ = ["ApiDeps", "SignatureVerifier"]
+
+
+class SignatureVerifier(Protocol):
+    """Checks a provider's request signature over the public URL and the form parameters."""
+
+    def is_valid(
+        self,
+        url: str,
+        params: Sequence[tuple[str, str]],
+        signature: str | None,
+        body: bytes | None = None,
+    ) -> bool: ...
+
+
+@attrs.frozen
+class ApiDeps:
+    """The API's composition: ports, the public base URL, readiness and cleanup."""
+
+    new_uow: UnitOfWorkFactory
+    twilio_signature: SignatureVerifier
+    public_base_url: str
+    ready: Callable[[], Awaitable[bool]]
+    close: Callable[[], Awaitable[None]]

@@ -1,0 +1,126 @@
+"""Twilio webhooks: incoming calls, their outcomes, and SMS status callbacks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import structlog
+from litestar import Request, Response, post
+
+from nmc_api.deps import ApiDeps
+from nmc_api.signatures import signed_form
+from nmc_api.twiml import dial, hangup, nothing
+from nmc_domain.errors import InvalidInput
+from nmc_domain.services.calls import (
+    CallStatusReport,
+    ReportOutcome,
+    find_tenant,
+    report_call_status,
+)
+from nmc_domain.services.messaging import MessageStatusReport, record_message_status
+
+__all__ = ["twilio_routes"]
+
+log = structlog.get_logger("nmc.webhooks")
+AnyRequest = Request[object, object, object]
+
+
+def _required(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name, "").strip()
+    if not value:
+        raise InvalidInput(name, "is required")
+    return value
+
+
+def _seconds(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(name, f"expected whole seconds, got {raw!r}")
+    return int(raw)
+
+
+@post("/webhooks/twilio/voice", status_code=200)
+async def incoming_call(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+    """Forward the call to the business's phone; the dial outcome comes back to dial-status."""
+    params = await signed_form(request, deps)
+    called = _required(params, "To")
+    tenant = await find_tenant(deps.new_uow(), called)
+    if tenant is None:
+        log.warning("webhook.unknown_number", number=called, call_sid=params.get("CallSid"))
+        return nothing()
+    log.info("call.incoming", tenant_id=str(tenant.id), call_sid=params.get("CallSid"))
+    return dial(tenant.forward_to, tenant.ring_timeout_seconds)
+
+
+async def _call_outcome(
+    request: AnyRequest, deps: ApiDeps, status_field: str, duration_field: str
+) -> ReportOutcome:
+    params = await signed_form(request, deps)
+    # The parent call's sid keys the event: both callbacks of one call count once.
+    call_sid = params.get("ParentCallSid") or _required(params, "CallSid")
+    report = CallStatusReport(
+        call_sid=call_sid,
+        called=_required(params, "To"),
+        caller=params.get("From", "").strip(),
+        status=_required(params, status_field),
+        duration_seconds=_seconds(params, duration_field),
+        payload=params,
+    )
+    with structlog.contextvars.bound_contextvars(call_sid=call_sid):
+        result = await report_call_status(deps.new_uow(), report)
+        if result.outcome is ReportOutcome.UNKNOWN_NUMBER:
+            log.warning("webhook.unknown_number", number=report.called)
+        else:
+            log.info(
+                "call.reported",
+                tenant_id=str(result.tenant_id),
+                status=report.status,
+                outcome=result.outcome.value,
+                reason=result.reason,
+                message_id=str(result.message_id) if result.message_id else None,
+            )
+    return result.outcome
+
+
+@post("/webhooks/twilio/voice/dial-status", status_code=200)
+async def dial_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+    """Topology A: the <Dial> action callback (DialCallStatus) decides missed or answered."""
+    outcome = await _call_outcome(request, deps, "DialCallStatus", "DialCallDuration")
+    missed = outcome in (ReportOutcome.TEXT_BACK_QUEUED, ReportOutcome.CONVERSATION_OPEN)
+    return hangup() if missed else nothing()
+
+
+@post("/webhooks/twilio/voice/status", status_code=200)
+async def call_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+    """Topology B (carrier-forwarded line): the status callback (CallStatus) decides."""
+    await _call_outcome(request, deps, "CallStatus", "CallDuration")
+    return nothing()
+
+
+@post("/webhooks/twilio/sms/status", status_code=200)
+async def sms_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+    """Delivery reports; they arrive duplicated and out of order, status only moves forward."""
+    params = await signed_form(request, deps)
+    sid = _required(params, "MessageSid")
+    raw_id = request.query_params.get("message_id", "")
+    try:
+        message_id = uuid.UUID(raw_id)
+    except ValueError:
+        raise InvalidInput("message_id", f"not a message id: {raw_id!r}") from None
+    report = MessageStatusReport(
+        message_id=message_id,
+        sender=_required(params, "From"),
+        provider_sid=sid,
+        status=_required(params, "MessageStatus"),
+        error_code=params.get("ErrorCode") or None,
+        payload=params,
+    )
+    outcome = await record_message_status(deps.new_uow(), report)
+    log.info("sms.status", message_id=str(message_id), status=report.status, outcome=outcome.value)
+    return nothing()
+
+
+twilio_routes = [incoming_call, dial_status, call_status, sms_status]

@@ -1,0 +1,107 @@
+"""Composition root of the CLI: the only module of nmc_cli that knows the adapters."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import OperationalError
+
+from nmc_adapters.logs import configure_logging
+from nmc_adapters.phone import LibPhoneNumbers
+from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
+from nmc_adapters.postgres import migrate as _migrate
+from nmc_adapters.postgres.embedded import PostgresUnavailable
+from nmc_adapters.settings import SettingsError, load_settings
+from nmc_adapters.twilio.signature import TwilioSignature
+from nmc_domain.ports import PhoneNumberParser, UnitOfWorkFactory
+
+__all__ = [
+    "CliError",
+    "dev_postgres",
+    "migrate_down",
+    "migrate_up",
+    "phone_parser",
+    "quiet_logging",
+    "settings_database_url",
+    "start_postgres",
+    "twilio_signature",
+    "with_uow",
+]
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A problem to report in one line (exit 2), never as a traceback."""
+
+
+def settings_database_url(environ: Mapping[str, str] = os.environ) -> str | None:
+    """NMC_DATABASE_URL if set (checked); None when unset."""
+    try:
+        settings = load_settings(environ, required=())
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    return settings.database_url or None
+
+
+def quiet_logging() -> None:
+    """Readable logs, warnings and up only: CLI output is for people."""
+    configure_logging("console", "warning")
+
+
+def migrate_up(database_url: str, revision: str) -> None:
+    _run_migration(_migrate.upgrade, database_url, revision)
+
+
+def migrate_down(database_url: str, revision: str) -> None:
+    _run_migration(_migrate.downgrade, database_url, revision)
+
+
+def _run_migration(step: Callable[[str, str], None], database_url: str, revision: str) -> None:
+    try:
+        step(database_url, revision)
+    except CommandError as exc:
+        raise CliError(f"revision {revision!r}: {exc}") from None
+    except OperationalError as exc:
+        raise CliError(f"cannot reach the database: {exc.orig}") from None
+
+
+def phone_parser() -> PhoneNumberParser:
+    return LibPhoneNumbers()
+
+
+async def with_uow(database_url: str, use: Callable[[UnitOfWorkFactory], Awaitable[T]]) -> T:
+    """Run `use` with units of work on a short-lived engine."""
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        return await use(lambda: PgUnitOfWork(engine))
+    except OperationalError as exc:
+        raise CliError(f"cannot reach the database: {exc.orig}") from None
+    finally:
+        await engine.dispose()
+
+
+def dev_postgres(home: Path) -> EmbeddedPostgres:
+    """The embedded cluster of `nmc dev` under `home`."""
+    try:
+        return EmbeddedPostgres(home)
+    except PostgresUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def start_postgres(cluster: EmbeddedPostgres, database: str) -> str:
+    """Start (or reuse) the cluster and return the URL of `database` on it."""
+    try:
+        cluster.start()
+        return cluster.ensure_database(database)
+    except PostgresUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def twilio_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
+    """X-Twilio-Signature for a request we post ourselves (`nmc simulate`)."""
+    return TwilioSignature(auth_token).compute(url, params)

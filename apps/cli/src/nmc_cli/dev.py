@@ -1,0 +1,132 @@
+"""`nmc dev`: PostgreSQL under .nmc/, migrations, a demo tenant, API and worker, one Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import httpx
+import typer
+
+from nmc_cli.bootstrap import dev_postgres, migrate_up, phone_parser, start_postgres, with_uow
+from nmc_cli.devstate import DEV_HOME, DevState
+from nmc_cli.output import reported
+from nmc_domain.ports import UnitOfWorkFactory
+from nmc_domain.services.calls import find_tenant
+from nmc_domain.services.compliance import approve_compliance
+from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+
+__all__ = ["DEV_AUTH_TOKEN", "dev"]
+
+DEV_AUTH_TOKEN = "nmc-dev-auth-token"  # noqa: S105 - public on purpose: dev only, no real Twilio
+DEV_ACCOUNT_SID = "AC" + "de" * 16
+DEMO = OnboardTenant(
+    name="Demo Plumbing",
+    number="+15005550006",
+    forward_to="+15005550001",
+    timezone="America/New_York",
+    owner_email="owner@demo-plumbing.example",
+)
+
+
+async def _ensure_demo_tenant(new_uow: UnitOfWorkFactory) -> str:
+    number = phone_parser().parse(DEMO.number, field="number")
+    tenant = await find_tenant(new_uow(), number)
+    if tenant is None:
+        tenant = (await onboard_tenant(new_uow(), phone_parser(), DEMO)).tenant
+    if not tenant.may_send:
+        await approve_compliance(new_uow(), tenant.id)
+    return number
+
+
+def _child_env(database_url: str, base_url: str) -> tuple[dict[str, str], str, str]:
+    env = dict(os.environ, NMC_DATABASE_URL=database_url, NMC_LOG_FORMAT="console")
+    env.setdefault("NMC_PUBLIC_BASE_URL", base_url)
+    if not (env.get("NMC_TWILIO_ACCOUNT_SID") and env.get("NMC_TWILIO_AUTH_TOKEN")):
+        # No Twilio credentials: sign with the dev token and print SMS instead of sending.
+        env.update(
+            NMC_TWILIO_ACCOUNT_SID=DEV_ACCOUNT_SID,
+            NMC_TWILIO_AUTH_TOKEN=DEV_AUTH_TOKEN,
+            NMC_SMS_CONSOLE="1",
+        )
+    return env, env["NMC_TWILIO_ACCOUNT_SID"], env["NMC_TWILIO_AUTH_TOKEN"]
+
+
+def _wait_healthy(base_url: str, children: list[subprocess.Popen[bytes]]) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def dev(
+    port: int = typer.Option(8000, "--port", help="API port"),
+    host: str = typer.Option("127.0.0.1", "--host", help="API interface"),
+) -> None:
+    """Run NMC locally: embedded PostgreSQL, migrations, demo tenant, API and worker."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    cluster = dev_postgres(DEV_HOME / "pg")
+    children: list[subprocess.Popen[bytes]] = []
+    code = 0
+    try:
+        with reported():
+            print("nmc dev: starting PostgreSQL under .nmc/ …", flush=True)
+            url = start_postgres(cluster, "nmc")
+            migrate_up(url, "head")
+            demo_number = asyncio.run(with_uow(url, _ensure_demo_tenant))
+        base_url = f"http://127.0.0.1:{port}"
+        env, sid, token = _child_env(url, base_url)
+        DevState(url, base_url, sid, token, demo_number).save()
+        api = [sys.executable, "-m", "nmc_api", "--host", host, "--port", str(port)]
+        children = [
+            subprocess.Popen(api, env=env),
+            subprocess.Popen([sys.executable, "-m", "nmc_worker"], env=env),
+        ]
+        if _wait_healthy(base_url, children):
+            print(_banner(base_url, demo_number, env.get("NMC_SMS_CONSOLE") == "1"), flush=True)
+        while all(c.poll() is None for c in children):
+            time.sleep(0.2)
+        print("nmc dev: a process stopped; shutting down", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("\nnmc dev: stopping …", flush=True)
+    finally:
+        _stop(children)
+        cluster.stop()
+    print("nmc dev: stopped", flush=True)
+    raise typer.Exit(code)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _banner(base_url: str, demo_number: str, console: bool) -> str:
+    sms = "printed here (no Twilio credentials set)" if console else "sent through Twilio"
+    return (
+        f"\nnmc dev: NeverMissCall is up at {base_url}  (Ctrl-C stops everything)\n"
+        f"  demo tenant 'Demo Plumbing' answers {demo_number}; its SMS are {sms}.\n"
+        f"  Try a missed call from another terminal:\n"
+        f"    uv run nmc simulate missed-call --from +14155550123\n"
+    )

@@ -1,0 +1,48 @@
+"""What a running `nmc dev` tells the other commands (in .nmc/dev.json of the current folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+
+from nmc_cli.bootstrap import CliError, settings_database_url
+
+__all__ = ["DEV_HOME", "DevState", "database_url"]
+
+DEV_HOME = Path(".nmc")
+_FILE = DEV_HOME / "dev.json"
+
+
+@attrs.frozen
+class DevState:
+    """The dev database, the API's URL, the dev Twilio credentials and the demo number."""
+
+    database_url: str
+    base_url: str
+    account_sid: str
+    auth_token: str
+    demo_number: str
+
+    def save(self) -> None:
+        DEV_HOME.mkdir(exist_ok=True)
+        _FILE.write_text(json.dumps(attrs.asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls) -> DevState | None:
+        try:
+            return cls(**json.loads(_FILE.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def database_url() -> str:
+    """NMC_DATABASE_URL, else the database of `nmc dev` in this folder."""
+    url = settings_database_url()
+    if url:
+        return url
+    state = DevState.load()
+    if state is not None:
+        return state.database_url
+    raise CliError("NMC_DATABASE_URL is not set (and no `nmc dev` database in ./.nmc)")

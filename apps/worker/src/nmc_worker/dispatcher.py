@@ -1,0 +1,125 @@
+"""The outbox dispatcher: claim due rows, run their handlers, retry with backoff, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import attrs
+import structlog
+
+from nmc_domain.events import DomainEvent
+from nmc_domain.model.retry import RetryPolicy, UniformSource
+from nmc_domain.ports import OutboxItem, OutboxQueue, Wakeups
+
+__all__ = ["Dispatcher", "DispatcherOptions", "Handler"]
+
+log = structlog.get_logger("nmc.worker")
+Handler = Callable[[DomainEvent], Awaitable[object]]
+
+
+@attrs.frozen
+class DispatcherOptions:
+    """How much the worker does at once, and how long it sleeps without a wakeup."""
+
+    concurrency: int = 8
+    batch_size: int = 16
+    poll_seconds: float = 1.0
+    # A claimed row stays hidden this long; past it, a crashed worker's row is claimed again.
+    lease_seconds: float = 60.0
+    shutdown_grace_seconds: float = 10.0
+
+
+class Dispatcher:
+    """Runs handlers with bounded concurrency; each outcome is written back to the queue."""
+
+    def __init__(
+        self,
+        queue: OutboxQueue,
+        wakeups: Wakeups,
+        handlers: Mapping[type[DomainEvent], Handler],
+        policy: RetryPolicy,
+        rng: UniformSource,
+        options: DispatcherOptions = DispatcherOptions(),
+    ) -> None:
+        self._queue = queue
+        self._wakeups = wakeups
+        self._handlers = handlers
+        self._policy = policy
+        self._rng = rng
+        self._options = options
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set, then let in-flight handlers finish (within the grace)."""
+        inflight: set[asyncio.Task[None]] = set()
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                free = self._options.concurrency - len(inflight)
+                if free <= 0:
+                    await asyncio.wait({*inflight, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                wanted = min(free, self._options.batch_size)
+                items = await self._claim(wanted)
+                for item in items:
+                    task = asyncio.create_task(self.process(item))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                if len(items) < wanted:  # drained: sleep until a wakeup, the poll, or stop
+                    waiting = asyncio.create_task(self._wakeups.wait(self._options.poll_seconds))
+                    await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    waiting.cancel()
+        finally:
+            stopping.cancel()
+            if inflight:
+                await asyncio.wait(inflight, timeout=self._options.shutdown_grace_seconds)
+
+    async def run_once(self) -> int:
+        """Claim one batch and process it fully; returns how many rows were claimed."""
+        items = await self._claim(self._options.batch_size)
+        await asyncio.gather(*(self.process(item) for item in items))
+        return len(items)
+
+    async def _claim(self, limit: int) -> list[OutboxItem]:
+        try:
+            return list(await self._queue.claim(limit, self._options.lease_seconds))
+        except Exception as exc:  # the database may be away; the poll tries again
+            log.error("outbox.claim_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(self._options.poll_seconds)
+            return []
+
+    async def process(self, item: OutboxItem) -> None:
+        """Run one row's handler and record the outcome (never raises)."""
+        handler = self._handlers.get(type(item.event)) if item.event is not None else None
+        try:
+            if handler is None:
+                await self._queue.bury(item.id, f"no handler for topic {item.topic!r}")
+                log.error("outbox.dead", outbox_id=item.id, topic=item.topic, error="no handler")
+                return
+            try:
+                await handler(item.event)  # type: ignore[arg-type]
+            except Exception as exc:
+                await self._failed(item, f"{type(exc).__name__}: {exc}")
+            else:
+                await self._queue.complete(item.id)
+        except Exception as exc:  # recording the outcome failed: the lease brings it back
+            log.error("outbox.record_failed", outbox_id=item.id, error=str(exc))
+
+    async def _failed(self, item: OutboxItem, error: str) -> None:
+        attempts = item.attempts + 1
+        if self._policy.gives_up_after(attempts):
+            await self._queue.bury(item.id, error)
+            log.error(
+                "outbox.dead", outbox_id=item.id, topic=item.topic, attempts=attempts, error=error
+            )
+            return
+        delay = self._policy.delay(attempts, self._rng)
+        await self._queue.retry(item.id, error, delay)
+        log.warning(
+            "outbox.retry",
+            outbox_id=item.id,
+            topic=item.topic,
+            attempts=attempts,
+            retry_in=round(delay, 3),
+            error=error,
+        )

@@ -1,0 +1,44 @@
+"""Outbox handlers: which use case runs for which event."""
+
+from __future__ import annotations
+
+import structlog
+
+from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
+from nmc_domain.ports import SmsSender, UnitOfWorkFactory
+from nmc_domain.services.messaging import dispatch_message, release_held_messages
+from nmc_worker.dispatcher import Handler
+
+__all__ = ["build_handlers"]
+
+log = structlog.get_logger("nmc.worker")
+
+
+def build_handlers(
+    new_uow: UnitOfWorkFactory, sender: SmsSender
+) -> dict[type[DomainEvent], Handler]:
+    """The handler table the dispatcher runs."""
+
+    async def send_message(event: DomainEvent) -> None:
+        assert isinstance(event, MessageQueued)
+        outcome = await dispatch_message(new_uow, sender, event)
+        log.info(
+            "sms.dispatch",
+            tenant_id=str(event.tenant_id),
+            message_id=str(event.message_id),
+            outcome=outcome.value,
+        )
+
+    async def compliance_changed(event: DomainEvent) -> None:
+        assert isinstance(event, ComplianceStatusChanged)
+        released = 0
+        if event.status == "approved":
+            released = await release_held_messages(new_uow(), event.tenant_id)
+        log.info(
+            "compliance.changed",
+            tenant_id=str(event.tenant_id),
+            status=event.status,
+            released=released,
+        )
+
+    return {MessageQueued: send_message, ComplianceStatusChanged: compliance_changed}

@@ -1,0 +1,70 @@
+"""Structured logs: JSON in production, readable in `nmc dev`; secrets and numbers masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from nmc_domain.model.phone import mask_number
+
+__all__ = ["configure_logging", "mask_numbers", "redact_secrets"]
+
+_NUMBER = re.compile(r"\+\d{6,15}")
+_SECRET_KEYS = ("token", "secret", "password", "authorization", "signature", "api_key")
+
+
+def mask_numbers(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Every +E.164 number in a string value keeps only its last four digits."""
+    for key, value in event.items():
+        if isinstance(value, str) and "+" in value:
+            event[key] = _NUMBER.sub(lambda m: mask_number(m.group(0)), value)
+    return event
+
+
+def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A value under a key that sounds secret is never printed."""
+    for key in event:
+        if any(word in key.lower() for word in _SECRET_KEYS):
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(fmt: str = "json", level: str = "info") -> None:
+    """Configure structlog and route the standard library's loggers through the same chain."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        mask_numbers,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,18 @@
+"""PostgreSQL adapters: schema, migrations, unit of work, outbox, embedded cluster."""
+
+from nmc_adapters.postgres.embedded import EmbeddedPostgres, PostgresUnavailable
+from nmc_adapters.postgres.outbox import PgOutboxQueue, PgWakeups
+from nmc_adapters.postgres.uow import PgUnitOfWork, create_engine, is_reachable
+from nmc_adapters.postgres.url import libpq_url, sqlalchemy_url
+
+__all__ = [
+    "EmbeddedPostgres",
+    "PgOutboxQueue",
+    "PgUnitOfWork",
+    "PgWakeups",
+    "PostgresUnavailable",
+    "create_engine",
+    "is_reachable",
+    "libpq_url",
+    "sqlalchemy_url",
+]

@@ -1,0 +1,120 @@
+"""Mapping between table rows and domain values (one place for both directions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+
+from nmc_domain.model.calls import CallOutcome, CallRecord
+from nmc_domain.model.conversation import Conversation, ConversationStatus
+from nmc_domain.model.messages import MessageStatus, OutboundMessage
+from nmc_domain.model.template import TextBackTemplate
+from nmc_domain.model.tenant import ComplianceStatus, Tenant
+
+__all__ = [
+    "call_from_row",
+    "call_row",
+    "conversation_from_row",
+    "message_from_row",
+    "message_row",
+    "tenant_from_row",
+    "tenant_row",
+]
+
+
+def tenant_row(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "timezone": tenant.timezone,
+        "forward_to": tenant.forward_to,
+        "owner_email": tenant.owner_email,
+        "compliance_status": tenant.compliance_status.value,
+        "compliance_reason": tenant.compliance_reason,
+        "text_back_template": tenant.text_back_template.text,
+        "ring_timeout_seconds": tenant.ring_timeout_seconds,
+        "short_call_threshold_seconds": tenant.short_call_threshold_seconds,
+    }
+
+
+def tenant_from_row(row: Row[Any]) -> Tenant:
+    m = row._mapping
+    return Tenant(
+        id=m["id"],
+        name=m["name"],
+        timezone=m["timezone"],
+        forward_to=m["forward_to"],
+        owner_email=m["owner_email"],
+        compliance_status=ComplianceStatus(m["compliance_status"]),
+        compliance_reason=m["compliance_reason"],
+        text_back_template=TextBackTemplate(m["text_back_template"]),
+        ring_timeout_seconds=m["ring_timeout_seconds"],
+        short_call_threshold_seconds=m["short_call_threshold_seconds"],
+    )
+
+
+def conversation_from_row(row: Row[Any]) -> Conversation:
+    m = row._mapping
+    return Conversation(
+        id=m["id"],
+        tenant_id=m["tenant_id"],
+        caller=m["caller"],
+        status=ConversationStatus(m["status"]),
+        opened_at=m["opened_at"],
+    )
+
+
+def call_row(call: CallRecord) -> dict[str, Any]:
+    return {
+        "tenant_id": call.tenant_id,
+        "id": call.id,
+        "call_sid": call.call_sid,
+        "caller": call.caller,
+        "called": call.called,
+        "status": call.status,
+        "outcome": call.outcome.value,
+        "reason": call.reason,
+        "duration_seconds": call.duration_seconds,
+        "conversation_id": call.conversation_id,
+        "occurred_at": call.occurred_at,
+    }
+
+
+def call_from_row(row: Row[Any]) -> CallRecord:
+    values = dict(row._mapping)
+    values["outcome"] = CallOutcome(values["outcome"])
+    return CallRecord(**values)
+
+
+def message_row(message: OutboundMessage) -> dict[str, Any]:
+    return {
+        "tenant_id": message.tenant_id,
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "to_number": message.to,
+        "from_number": message.from_,
+        "body": message.body,
+        "status": message.status.value,
+        "provider_sid": message.provider_sid,
+        "send_attempted_at": message.send_attempted_at,
+        "error": message.error,
+        "created_at": message.created_at,
+    }
+
+
+def message_from_row(row: Row[Any]) -> OutboundMessage:
+    m = row._mapping
+    return OutboundMessage(
+        id=m["id"],
+        tenant_id=m["tenant_id"],
+        conversation_id=m["conversation_id"],
+        to=m["to_number"],
+        from_=m["from_number"],
+        body=m["body"],
+        status=MessageStatus(m["status"]),
+        created_at=m["created_at"],
+        provider_sid=m["provider_sid"],
+        send_attempted_at=m["send_attempted_at"],
+        error=m["error"],
+    )

@@ -1,0 +1,104 @@
+"""Settings from the environment; a missing or malformed one stops the process with one line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+import attrs
+
+from nmc_adapters.postgres.url import sqlalchemy_url
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """One line naming the variable at fault and what is expected (never its secret value)."""
+
+
+@attrs.frozen
+class Settings:
+    """Everything the apps read from the environment (names are the public contract)."""
+
+    database_url: str
+    public_base_url: str
+    twilio_account_sid: str
+    twilio_auth_token: str = attrs.field(repr=False)
+    twilio_api_base: str = "https://api.twilio.com"
+    log_format: str = "json"
+    log_level: str = "info"
+    # `nmc dev` without Twilio credentials: print outbound SMS instead of sending them.
+    sms_console: bool = False
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(f"{name} is malformed: expected an http(s) URL like https://host/path")
+    return value.rstrip("/")
+
+
+def _database_url(name: str, value: str) -> str:
+    try:
+        sqlalchemy_url(value)
+    except ValueError:
+        raise SettingsError(
+            f"{name} is malformed: expected postgresql://user:password@host:5432/database"
+        ) from None
+    return value
+
+
+def _sid(name: str, value: str) -> str:
+    if not _SID.match(value):
+        raise SettingsError(f"{name} is malformed: expected AC followed by 32 hex digits")
+    return value
+
+
+def _token(name: str, value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise SettingsError(f"{name} is malformed: expected a non-empty token without spaces")
+    return value
+
+
+def _choice(*allowed: str):  # type: ignore[no-untyped-def]
+    def check(name: str, value: str) -> str:
+        if value.lower() not in allowed:
+            raise SettingsError(f"{name} is malformed: expected one of {', '.join(allowed)}")
+        return value.lower()
+
+    return check
+
+
+_CHECKS = {
+    "NMC_DATABASE_URL": ("database_url", _database_url),
+    "NMC_PUBLIC_BASE_URL": ("public_base_url", _url),
+    "NMC_TWILIO_ACCOUNT_SID": ("twilio_account_sid", _sid),
+    "NMC_TWILIO_AUTH_TOKEN": ("twilio_auth_token", _token),
+    "NMC_TWILIO_API_BASE": ("twilio_api_base", _url),
+    "NMC_LOG_FORMAT": ("log_format", _choice("json", "console")),
+    "NMC_LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
+}
+
+
+def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Settings:
+    """Read and check every known variable; those in `required` must be present."""
+    values: dict[str, object] = {}
+    for name, (field, check) in _CHECKS.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            if name in required:
+                raise SettingsError(f"{name} is not set")
+            continue
+        values[field] = check(name, raw)
+    console = environ.get("NMC_SMS_CONSOLE", "").strip().lower()
+    if console not in _TRUE | _FALSE:
+        raise SettingsError("NMC_SMS_CONSOLE is malformed: expected 1 or 0")
+    values["sms_console"] = console in _TRUE
+    for field in ("database_url", "public_base_url", "twilio_account_sid", "twilio_auth_token"):
+        values.setdefault(field, "")
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Twilio adapters: signatures, SMS sending."""

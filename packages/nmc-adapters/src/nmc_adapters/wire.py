@@ -1,0 +1,64 @@
+"""Wire format of domain events: stable, versioned names and a cattrs tagged union."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import cattrs
+from cattrs.strategies import configure_tagged_union
+
+from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
+
+__all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
+
+# Wire name -> class. A name never changes meaning: a new shape gets a new version suffix.
+TOPICS: dict[str, type[DomainEvent]] = {
+    "message.queued.v1": MessageQueued,
+    "compliance.status_changed.v1": ComplianceStatusChanged,
+}
+_NAMES = {cls: name for name, cls in TOPICS.items()}
+_TAG = "type"
+
+
+class UnknownTopic(ValueError):
+    """A payload whose type this version does not know (or that does not fit its schema)."""
+
+
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    converter.register_unstructure_hook(UUID, str)
+    converter.register_structure_hook(UUID, lambda value, _: UUID(value))
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+    union = MessageQueued | ComplianceStatusChanged
+    configure_tagged_union(union, converter, tag_generator=_NAMES.__getitem__, tag_name=_TAG)
+    converter.register_unstructure_hook(
+        DomainEvent, lambda event: converter.unstructure(event, unstructure_as=union)
+    )
+    converter.register_structure_hook(
+        DomainEvent, lambda value, _: converter.structure(value, union)
+    )
+    return converter
+
+
+_CONVERTER = _converter()
+
+
+def encode_event(event: DomainEvent) -> tuple[str, int, dict[str, Any]]:
+    """(topic, schema version, JSON payload with its `type` tag)."""
+    name = _NAMES[type(event)]
+    payload: dict[str, Any] = _CONVERTER.unstructure(event, unstructure_as=DomainEvent)
+    return name, int(name.rsplit(".v", 1)[1]), payload
+
+
+def decode_event(payload: dict[str, Any]) -> DomainEvent:
+    """The event a payload describes; UnknownTopic when it cannot be read."""
+    if payload.get(_TAG) not in TOPICS:
+        raise UnknownTopic(f"unknown event type {payload.get(_TAG)!r}")
+    try:
+        event: DomainEvent = _CONVERTER.structure(payload, DomainEvent)  # type: ignore[type-abstract]
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise UnknownTopic(f"malformed {payload[_TAG]} payload: {exc}") from exc
+    return event

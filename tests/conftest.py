@@ -1,0 +1,49 @@
+"""Session fixtures: one PostgreSQL server, one migrated template, a database per module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nmc_adapters.postgres import create_engine
+from nmc_adapters.postgres.migrate import upgrade
+from tests.support.databases import (
+    create_database,
+    drop_database,
+    postgres_server,
+    with_database,
+)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """URL of a database on the test server with the right to create databases."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_template(pg_admin_url: str) -> Iterator[str]:
+    """A database migrated to head once; module databases are copies of it (fast)."""
+    name = create_database(pg_admin_url, prefix="nmc_template")
+    upgrade(with_database(pg_admin_url, name))
+    yield name
+    drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def database_url(pg_admin_url: str, migrated_template: str) -> Iterator[str]:
+    """A migrated database of this test module's own."""
+    name = create_database(pg_admin_url, template=migrated_template)
+    yield with_database(pg_admin_url, name)
+    drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="module")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An async engine on the module's database."""
+    engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()

@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import attrs
+from litestar.di import NamedDependency
 
 from nmc_domain.ports import UnitOfWorkFactory
 
-__all__ = ["ApiDeps", "SignatureVerifier"]
+__all__ = ["ApiDeps", "Deps", "SignatureVerifier"]
 
 
 class SignatureVerifier(Protocol):
@@ -33,3 +34,7 @@ class ApiDeps:
     public_base_url: str
     ready: Callable[[], Awaitable[bool]]
     close: Callable[[], Awaitable[None]]
+
+
+# How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).
+Deps = NamedDependency[ApiDeps]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Response, get
 
-from nmc_api.deps import ApiDeps
+from nmc_api.deps import Deps
 
 __all__ = ["health_routes"]
 
@@ -16,7 +16,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz")
-async def readyz(deps: ApiDeps) -> Response[dict[str, str]]:
+async def readyz(deps: Deps) -> Response[dict[str, str]]:
     """200 only when the database answers; 503 otherwise."""
     if await deps.ready():
         return Response({"status": "ready", "database": "ok"})

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import structlog
 from litestar import Request, Response, post
 
-from nmc_api.deps import ApiDeps
+from nmc_api.deps import ApiDeps, Deps
 from nmc_api.signatures import signed_form
 from nmc_api.twiml import dial, hangup, nothing
 from nmc_domain.errors import InvalidInput
@@ -43,7 +43,7 @@ def _seconds(params: Mapping[str, str], name: str) -> int | None:
 
 
 @post("/webhooks/twilio/voice", status_code=200)
-async def incoming_call(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+async def incoming_call(request: AnyRequest, deps: Deps) -> Response[str]:
     """Forward the call to the business's phone; the dial outcome comes back to dial-status."""
     params = await signed_form(request, deps)
     called = _required(params, "To")
@@ -86,7 +86,7 @@ async def _call_outcome(
 
 
 @post("/webhooks/twilio/voice/dial-status", status_code=200)
-async def dial_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+async def dial_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Topology A: the <Dial> action callback (DialCallStatus) decides missed or answered."""
     outcome = await _call_outcome(request, deps, "DialCallStatus", "DialCallDuration")
     missed = outcome in (ReportOutcome.TEXT_BACK_QUEUED, ReportOutcome.CONVERSATION_OPEN)
@@ -94,14 +94,14 @@ async def dial_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
 
 
 @post("/webhooks/twilio/voice/status", status_code=200)
-async def call_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+async def call_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Topology B (carrier-forwarded line): the status callback (CallStatus) decides."""
     await _call_outcome(request, deps, "CallStatus", "CallDuration")
     return nothing()
 
 
 @post("/webhooks/twilio/sms/status", status_code=200)
-async def sms_status(request: AnyRequest, deps: ApiDeps) -> Response[str]:
+async def sms_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Delivery reports; they arrive duplicated and out of order, status only moves forward."""
     params = await signed_form(request, deps)
     sid = _required(params, "MessageSid")

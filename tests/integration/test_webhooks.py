@@ -1,4 +1,4 @@
-"""Twilio webhooks through the real app (bootstrap, Litestar, PostgreSQL), signed by Twilio's SDK."""
+"""Twilio webhooks through the real app and PostgreSQL, signed by Twilio's own SDK."""
 
 from __future__ import annotations
 
@@ -170,10 +170,12 @@ async def test_replayed_five_times_one_event_one_outbox_row(
 
     if concurrent:
         responses = await asyncio.gather(
-            *(post(client, p, b) for p, b in zip([DIAL] * 3 + [STATUS] * 2, bodies))
+            *(post(client, p, b) for p, b in zip([DIAL] * 3 + [STATUS] * 2, bodies, strict=True))
         )
     else:
-        responses = [await post(client, p, b) for p, b in zip([DIAL] * 3 + [STATUS] * 2, bodies)]
+        responses = [
+            await post(client, p, b) for p, b in zip([DIAL] * 3 + [STATUS] * 2, bodies, strict=True)
+        ]
 
     assert [r.status_code for r in responses] == [200] * 5
     assert await count(engine, webhook_events, webhook_events.c.event_key == sid) == 1
@@ -199,7 +201,8 @@ async def test_calling_again_while_the_conversation_is_open_gets_no_second_text(
                 )
             ).scalars()
         )
-    assert len(conversation_ids) == 1 and None not in conversation_ids
+    assert len(conversation_ids) == 1
+    assert None not in conversation_ids
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,279 @@
+"""The worker against real PostgreSQL and a real (local) fake Twilio HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nmc_adapters.postgres import PgOutboxQueue, PgUnitOfWork
+from nmc_adapters.postgres.tables import messages, outbox_events
+from nmc_adapters.settings import Settings
+from nmc_adapters.twilio.fake_server import FakeTwilio
+from nmc_adapters.twilio.sms import TwilioSmsSender
+from nmc_domain.model.retry import RetryPolicy
+from nmc_domain.services.calls import CallStatusReport, report_call_status
+from nmc_domain.services.compliance import approve_compliance, reject_compliance
+from nmc_worker.bootstrap import build_worker
+from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
+from nmc_worker.handlers import build_handlers
+from nmc_worker.worker import Worker
+from tests.support.tenants import caller_number, onboard
+from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, call_sid
+from tests.support.waiting import eventually, running
+
+TWILIO_TOKEN = "fake-twilio-token-for-acme"
+FAST_RETRIES = RetryPolicy(base_seconds=0.01, cap_seconds=0.05, max_attempts=3)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTwilio]:
+    with FakeTwilio(account_sid=ACCOUNT_SID, auth_token=TWILIO_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str, fake: FakeTwilio) -> Settings:
+    return Settings(
+        database_url=database_url,
+        public_base_url=PUBLIC_BASE_URL,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=TWILIO_TOKEN,
+        twilio_api_base=fake.base_url,
+    )
+
+
+@pytest.fixture
+def new_uow(engine: AsyncEngine):
+    return lambda: PgUnitOfWork(engine)
+
+
+def worker(settings: Settings, **options: float) -> Worker:
+    return build_worker(
+        settings,
+        options=DispatcherOptions(**options),  # type: ignore[arg-type]
+        policy=FAST_RETRIES,
+        rng=random.Random(7),
+    )
+
+
+async def missed_call(new_uow, number: str, caller: str | None = None):
+    report = CallStatusReport(call_sid(), number, caller or caller_number(), "no-answer", 0)
+    return await report_call_status(new_uow(), report)
+
+
+async def message_row(engine: AsyncEngine, message_id):
+    async with engine.connect() as conn:
+        return (await conn.execute(select(messages).where(messages.c.id == message_id))).one()
+
+
+async def outbox_row(engine: AsyncEngine, message_id):
+    async with engine.connect() as conn:
+        query = select(outbox_events).where(
+            outbox_events.c.payload["message_id"].astext == str(message_id)
+        )
+        return (await conn.execute(query)).one()
+
+
+def sent_to(fake: FakeTwilio, number: str) -> list:
+    return [m for m in fake.messages if m.to == number]
+
+
+async def test_the_text_back_reaches_the_provider_once(settings, fake, new_uow, engine) -> None:
+    _, number = await onboard(new_uow, name="ACME-PLUMBING")
+    caller = caller_number()
+
+    async with running(worker(settings)):
+        result = await missed_call(new_uow, number, caller)
+        await eventually(lambda: sent_to(fake, caller))
+        row = await eventually(lambda: _dispatched(engine, result.message_id))
+
+    [sms] = sent_to(fake, caller)
+    assert (sms.from_, sms.to) == (number, caller)
+    assert "ACME-PLUMBING" in sms.body
+    assert sms.status_callback == (
+        f"{PUBLIC_BASE_URL}/webhooks/twilio/sms/status?message_id={result.message_id}"
+    )
+    assert row.dispatched_at is not None  # kept, not deleted
+    stored = await message_row(engine, result.message_id)
+    assert (stored.provider_sid, stored.status) == (sms.sid, "queued")
+
+
+async def _dispatched(engine: AsyncEngine, message_id):
+    row = await outbox_row(engine, message_id)
+    return row if row.dispatched_at is not None else None
+
+
+async def test_pending_tenant_is_held_until_approved(settings, fake, new_uow, engine) -> None:
+    tenant, number = await onboard(new_uow, approved=False)
+    caller = caller_number()
+
+    async with running(worker(settings)):
+        result = await missed_call(new_uow, number, caller)
+        await eventually(lambda: _status_is(engine, result.message_id, "held"))
+        assert sent_to(fake, caller) == []
+
+        await approve_compliance(new_uow(), tenant.id)
+        await eventually(lambda: sent_to(fake, caller))
+
+    assert len(sent_to(fake, caller)) == 1
+
+
+async def test_rejected_tenant_sends_nothing(settings, fake, new_uow, engine) -> None:
+    tenant, number = await onboard(new_uow, approved=False)
+    caller = caller_number()
+
+    async with running(worker(settings)):
+        await reject_compliance(new_uow(), tenant.id, "brand not verified")
+        result = await missed_call(new_uow, number, caller)
+        await eventually(lambda: _dispatched(engine, result.message_id))
+
+    assert (await message_row(engine, result.message_id)).status == "held"
+    assert sent_to(fake, caller) == []
+
+
+async def _status_is(engine: AsyncEngine, message_id, status: str) -> bool:
+    return (await message_row(engine, message_id)).status == status
+
+
+async def test_provider_5xx_is_retried_without_a_duplicate(settings, fake, new_uow, engine) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    fake.fail_next(2, status=500)
+
+    async with running(worker(settings)):
+        result = await missed_call(new_uow, number, caller)
+        row = await eventually(lambda: _dispatched(engine, result.message_id))
+
+    assert len(sent_to(fake, caller)) == 1
+    assert row.attempts == 2
+    assert "500" in row.last_error
+
+
+async def test_timeout_after_the_provider_accepted_is_reconciled_not_resent(
+    settings, fake, new_uow, engine
+) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    fake.hang_next(1, seconds=1.0)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.3)) as client:
+        sender = TwilioSmsSender(
+            client,
+            account_sid=ACCOUNT_SID,
+            auth_token=TWILIO_TOKEN,
+            api_base=fake.base_url,
+            public_base_url=PUBLIC_BASE_URL,
+        )
+        ambiguous = build_worker(settings, policy=FAST_RETRIES, rng=random.Random(1), sender=sender)
+        async with running(ambiguous):
+            result = await missed_call(new_uow, number, caller)
+            row = await eventually(lambda: _dispatched(engine, result.message_id))
+
+    [sms] = sent_to(fake, caller)
+    assert row.attempts == 1  # one ambiguous failure, then reconciliation found it
+    assert (await message_row(engine, result.message_id)).provider_sid == sms.sid
+
+
+async def test_dead_letter_after_max_attempts(settings, fake, new_uow, engine) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    fake.fail_next(FAST_RETRIES.max_attempts, status=503)
+
+    async with running(worker(settings)):
+        result = await missed_call(new_uow, number, caller)
+        row = await eventually(lambda: _dead(engine, result.message_id))
+
+    assert row.attempts == FAST_RETRIES.max_attempts
+    assert row.dispatched_at is None
+    assert "503" in row.last_error
+    assert sent_to(fake, caller) == []
+
+
+async def _dead(engine: AsyncEngine, message_id):
+    row = await outbox_row(engine, message_id)
+    return row if row.dead_at is not None else None
+
+
+async def test_two_workers_send_every_message_exactly_once(settings, fake, new_uow) -> None:
+    _, number = await onboard(new_uow)
+    callers = [caller_number() for _ in range(40)]
+
+    async with running(worker(settings, concurrency=4), worker(settings, concurrency=4)):
+        for caller in callers:
+            await missed_call(new_uow, number, caller)
+        await eventually(lambda: len([m for m in fake.messages if m.from_ == number]) >= 40)
+
+    sent = [m.to for m in fake.messages if m.from_ == number]
+    assert sorted(sent) == sorted(callers)
+
+
+class NeverWakes:
+    """Wakeups that never fire: only the poll can find work."""
+
+    async def wait(self, seconds: float) -> bool:
+        await asyncio.sleep(seconds)
+        return False
+
+
+async def test_polling_finds_work_without_notifications(settings, fake, new_uow, engine) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    async with httpx.AsyncClient() as client:
+        sender = TwilioSmsSender(
+            client,
+            account_sid=ACCOUNT_SID,
+            auth_token=TWILIO_TOKEN,
+            api_base=fake.base_url,
+            public_base_url=PUBLIC_BASE_URL,
+        )
+        dispatcher = Dispatcher(
+            PgOutboxQueue(engine),
+            NeverWakes(),
+            build_handlers(new_uow, sender),
+            FAST_RETRIES,
+            random.Random(3),
+            DispatcherOptions(poll_seconds=0.2),
+        )
+        deaf = Worker(dispatcher=dispatcher, start=_noop, close=_noop)
+        async with running(deaf):
+            await missed_call(new_uow, number, caller)
+            await eventually(lambda: sent_to(fake, caller))
+
+
+async def _noop() -> None:
+    return None
+
+
+async def test_notification_wakes_an_idle_worker(settings, fake, new_uow) -> None:
+    # With a 60 s poll, only LISTEN/NOTIFY can deliver this within the 10 s wait.
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+
+    async with running(worker(settings, poll_seconds=60.0)):
+        await missed_call(new_uow, number, caller)
+        await eventually(lambda: sent_to(fake, caller), within=10)
+
+
+async def test_unknown_topic_is_dead_lettered(settings, engine) -> None:
+    topic = f"mystery.{uuid.uuid4().hex[:6]}.v1"
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(outbox_events).values(topic=topic, payload={"type": topic}, schema_version=1)
+        )
+
+    async def dead():
+        async with engine.connect() as conn:
+            query = select(outbox_events).where(outbox_events.c.topic == topic)
+            row = (await conn.execute(query)).one()
+        return row if row.dead_at is not None else None
+
+    async with running(worker(settings)):
+        row = await eventually(dead)
+
+    assert "no handler" in row.last_error

@@ -7,13 +7,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from alembic.util.exc import CommandError
 from sqlalchemy.exc import OperationalError
 
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
-from nmc_adapters.postgres import migrate as _migrate
 from nmc_adapters.postgres.embedded import PostgresUnavailable
 from nmc_adapters.settings import SettingsError, load_settings
 from nmc_adapters.twilio.signature import TwilioSignature
@@ -54,14 +52,20 @@ def quiet_logging() -> None:
 
 
 def migrate_up(database_url: str, revision: str) -> None:
-    _run_migration(_migrate.upgrade, database_url, revision)
+    _run_migration("upgrade", database_url, revision)
 
 
 def migrate_down(database_url: str, revision: str) -> None:
-    _run_migration(_migrate.downgrade, database_url, revision)
+    _run_migration("downgrade", database_url, revision)
 
 
-def _run_migration(step: Callable[[str, str], None], database_url: str, revision: str) -> None:
+def _run_migration(direction: str, database_url: str, revision: str) -> None:
+    # Alembic takes most of a second to import: only the commands that migrate pay for it.
+    from alembic.util.exc import CommandError
+
+    from nmc_adapters.postgres import migrate
+
+    step: Callable[[str, str], None] = getattr(migrate, direction)
     try:
         step(database_url, revision)
     except CommandError as exc:

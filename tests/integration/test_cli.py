@@ -102,7 +102,8 @@ def test_a_taken_number_is_refused_and_nothing_is_stored(env, database_url) -> N
     done = nmc_inline(*onboard_args(number, **{"--name": "Rival Rooter"}), env=env)
 
     assert done.exit_code == 2
-    assert number in done.stderr and "already" in done.stderr
+    assert number in done.stderr
+    assert "already" in done.stderr
     assert tenant_count(database_url) == before
 
 

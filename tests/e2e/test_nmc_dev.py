@@ -1,0 +1,46 @@
+"""The README's first command on a fresh folder: `nmc dev`, a simulated missed call, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import httpx
+
+from tests.support.cli import NMC, clean_env, nmc
+from tests.support.processes import Running, free_port
+
+
+def test_nmc_dev_runs_the_whole_loop_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    dev = Running([NMC, "dev", "--port", str(port)], clean_env(), cwd=tmp_path)
+    try:
+        dev.wait_for(lambda line: "NeverMissCall is up" in line, within=90)
+
+        done = nmc(
+            "simulate",
+            "missed-call",
+            "--from",
+            "+14155550123",
+            "--json",
+            env=clean_env(),
+            cwd=tmp_path,
+        )
+
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1])["http_status"] == 200
+        dev.wait_for(lambda line: "SMS to +14155550123" in line)
+        body = dev.wait_for(lambda line: "Demo Plumbing" in line and "Sorry" in line)
+        assert "Hi, this is Demo Plumbing" in body
+    finally:
+        code = dev.stop(signal.SIGINT, within=60)
+    assert code == 0, dev.output
+    assert "nmc dev: stopped" in dev.output
+    state = json.loads((tmp_path / ".nmc" / "dev.json").read_text())
+    try:
+        httpx.get(state["base_url"] + "/healthz", timeout=1)
+        api_still_up = True
+    except httpx.HTTPError:
+        api_still_up = False
+    assert not api_still_up

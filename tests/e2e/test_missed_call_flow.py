@@ -48,9 +48,10 @@ def stack(database_url: str, fake: FakeTwilio) -> Iterator[tuple[str, dict[str, 
         worker.wait_for(lambda line: "worker.started" in line)
         yield base_url, env
     finally:
+        api_code, worker_code = api.stop(), worker.stop()
         # uvicorn re-raises SIGTERM after its graceful shutdown: -15 is a clean exit too.
-        assert api.stop() in (0, -signal.SIGTERM), api.output
-        assert worker.stop() == 0, worker.output
+        assert api_code in (0, -signal.SIGTERM), api.output
+        assert worker_code == 0, worker.output
         assert TOKEN not in api.output + worker.output
 
 

@@ -1,0 +1,208 @@
+"""First-SMS latency: signed missed-call webhook sent -> fake Twilio receives the text-back.
+
+Starts (unless --database-url is given) a throwaway PostgreSQL from the local binaries, the real
+API and worker as separate processes, and a local fake Twilio; then fires N missed calls at a
+fixed rate (open loop: a call leaves on schedule whether or not earlier ones are done) and
+prints p50/p95/p99 latency, lost and duplicate texts.
+
+    uv run python bench/first_sms.py --rate 1 --calls 60
+    uv run python bench/first_sms.py --rate 100 --duration 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from nmc_adapters.phone import LibPhoneNumbers
+from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
+from nmc_adapters.postgres.migrate import upgrade
+from nmc_adapters.twilio.fake_server import FakeTwilio
+from nmc_adapters.twilio.signature import TwilioSignature
+from nmc_domain.services.compliance import approve_compliance
+from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+
+SID = "AC" + "be" * 16
+TOKEN = "bench-auth-token"
+NUMBER = "+15005550006"
+PATH = "/webhooks/twilio/voice/status"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def onboard(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=2)
+    command = OnboardTenant("Bench Plumbing", NUMBER, "+15005550001", "America/Chicago", "b@x.io")
+    done = await onboard_tenant(PgUnitOfWork(engine), LibPhoneNumbers(), command)
+    await approve_compliance(PgUnitOfWork(engine), done.tenant.id)
+    await engine.dispose()
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, *args], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def wait_ready(base_url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("API did not become ready")
+
+
+async def fire(base_url: str, calls: int, rate: float) -> tuple[dict[str, int], list[float], int]:
+    """Send the calls on schedule; returns caller -> send time (ns), response latencies, errors."""
+    signer = TwilioSignature(TOKEN)
+    prepared = []
+    for i in range(calls):
+        caller = f"+1555{i:07d}"
+        params = {
+            "AccountSid": SID,
+            "CallSid": "CA" + uuid.uuid4().hex,
+            "CallStatus": "no-answer",
+            "CallDuration": "0",
+            "From": caller,
+            "To": NUMBER,
+        }
+        prepared.append((caller, params, signer.compute(base_url + PATH, list(params.items()))))
+    sent: dict[str, int] = {}
+    answered: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+
+        async def one(caller: str, params: dict[str, str], signature: str) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            sent[caller] = time.time_ns()
+            response = await client.post(
+                PATH, data=params, headers={"X-Twilio-Signature": signature}
+            )
+            answered.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != 200
+
+        t0 = time.perf_counter()
+        tasks = []
+        for i, item in enumerate(prepared):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(*item)))
+        await asyncio.gather(*tasks)
+    return sent, answered, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=1.0, help="missed calls per second")
+    parser.add_argument("--calls", type=int, default=None, help="number of calls")
+    parser.add_argument("--duration", type=float, default=None, help="seconds (calls = rate*s)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--database-url", default=os.environ.get("NMC_BENCH_DATABASE_URL"))
+    parser.add_argument("--grace", type=float, default=15.0, help="seconds to wait for stragglers")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    calls = args.calls or int(args.rate * (args.duration or 60))
+
+    home = Path(tempfile.mkdtemp(prefix="nmc-bench-"))
+    cluster = None
+    if args.database_url:
+        database_url = args.database_url
+    else:  # durable defaults (fsync on): the figures include real commits
+        cluster = EmbeddedPostgres(home / "pg")
+        cluster.start()
+        database_url = cluster.create_database("bench")
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        upgrade(database_url)
+        asyncio.run(onboard(database_url))
+        with FakeTwilio(account_sid=SID, auth_token=TOKEN) as fake:
+            port = 18000 + os.getpid() % 1000
+            base_url = f"http://127.0.0.1:{port}"
+            env = dict(
+                os.environ,
+                NMC_DATABASE_URL=database_url,
+                NMC_PUBLIC_BASE_URL=base_url,
+                NMC_TWILIO_ACCOUNT_SID=SID,
+                NMC_TWILIO_AUTH_TOKEN=TOKEN,
+                NMC_TWILIO_API_BASE=fake.base_url,
+            )
+            procs.append(start(["-m", "nmc_api", "--port", str(port)], env, home / "api.log"))
+            for n in range(args.workers):
+                procs.append(start(["-m", "nmc_worker"], env, home / f"worker{n}.log"))
+            wait_ready(base_url)
+            time.sleep(1.0)  # let the workers LISTEN
+            began = time.perf_counter()
+            sent, answered, errors = asyncio.run(fire(base_url, calls, args.rate))
+            elapsed = time.perf_counter() - began
+            deadline = time.monotonic() + args.grace
+            while time.monotonic() < deadline and len({m.to for m in fake.messages}) < calls:
+                time.sleep(0.1)
+            time.sleep(0.5)  # a late duplicate would show up now
+            received: dict[str, list[int]] = {}
+            for message in fake.messages:
+                received.setdefault(message.to, []).append(message.received_ns)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+        if cluster is not None:
+            cluster.destroy()
+
+    latencies = [(min(received[c]) - t) / 1e6 for c, t in sent.items() if c in received]
+    report = {
+        "calls": calls,
+        "rate_per_s": args.rate,
+        "achieved_rate_per_s": round(calls / elapsed, 1),
+        "workers": args.workers,
+        "first_sms_ms": {
+            "p50": round(percentile(latencies, 50), 2),
+            "p95": round(percentile(latencies, 95), 2),
+            "p99": round(percentile(latencies, 99), 2),
+            "max": round(max(latencies), 2),
+            "mean": round(statistics.fmean(latencies), 2),
+        }
+        if latencies
+        else None,
+        "webhook_response_ms": {
+            "p50": round(percentile(answered, 50), 2),
+            "p95": round(percentile(answered, 95), 2),
+            "p99": round(percentile(answered, 99), 2),
+        },
+        "lost": sum(1 for c in sent if c not in received),
+        "duplicates": sum(len(v) - 1 for v in received.values()),
+        "webhook_errors": errors,
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"first SMS, {calls} missed calls at {args.rate}/s ({report['machine']})")
+    for key, value in report.items():
+        print(f"  {key:22} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The in-memory unit of work: writes are staged and reach the store only on `commit()`."""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from nmc_adapters.memory.repositories import (
+    InMemoryCalls,
+    InMemoryConversations,
+    InMemoryMessages,
+    InMemoryPhoneNumbers,
+    InMemoryTenants,
+    InMemoryWebhookEvents,
+)
+from nmc_adapters.memory.store import InMemoryStore, OutboxRow
+from nmc_adapters.wire import encode_event
+from nmc_domain.events import DomainEvent
+
+__all__ = ["InMemoryOutbox", "InMemoryUnitOfWork"]
+
+_TABLES = ("tenants", "numbers", "webhook_events", "calls", "conversations", "messages")
+
+
+class InMemoryOutbox:
+    """Producer side: rows get their id at once (like an identity) and wait for the commit."""
+
+    def __init__(self, store: InMemoryStore, uow: InMemoryUnitOfWork) -> None:
+        self._store = store
+        self._uow = uow
+        self.staged: list[OutboxRow] = []
+
+    async def add(self, event: DomainEvent) -> None:
+        topic, version, payload = encode_event(event)
+        now = await self._uow.now()
+        row = OutboxRow(
+            id=self._store.next_outbox_id(),
+            tenant_id=event.tenant_id,
+            topic=topic,
+            payload=payload,
+            schema_version=version,
+            available_at=now,
+            created_at=now,
+        )
+        self.staged.append(row)
+
+
+class InMemoryUnitOfWork:
+    """Same contract as PgUnitOfWork, at READ COMMITTED: each read sees the latest commits.
+
+    A commit writes only the keys this unit of work touched, so two interleaved units of work
+    do not undo each other's changes. Unlike PostgreSQL, nothing waits for a row lock: two open
+    units of work may both record the same webhook event, or both take the same number (the
+    later commit wins). Use cases finish a unit of work without yielding to other tasks, so in
+    practice this does not arise.
+    """
+
+    tenants: InMemoryTenants
+    numbers: InMemoryPhoneNumbers
+    webhooks: InMemoryWebhookEvents
+    calls: InMemoryCalls
+    conversations: InMemoryConversations
+    messages: InMemoryMessages
+    outbox: InMemoryOutbox
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._staged: dict[str, dict[Any, Any]] | None = None
+        self._now: datetime | None = None
+
+    async def __aenter__(self) -> Self:
+        store = self._store
+        staged: dict[str, dict[Any, Any]] = {table: {} for table in _TABLES}
+        views = {table: ChainMap(staged[table], getattr(store, table)) for table in _TABLES}
+        self._staged, self._now = staged, None
+        tenants = views["tenants"]
+        self.tenants = InMemoryTenants(tenants, views["numbers"])
+        self.numbers = InMemoryPhoneNumbers(views["numbers"], tenants)
+        self.webhooks = InMemoryWebhookEvents(views["webhook_events"], lambda: self._clock())
+        self.calls = InMemoryCalls(views["calls"], tenants)
+        self.conversations = InMemoryConversations(views["conversations"], tenants)
+        self.messages = InMemoryMessages(views["messages"], tenants)
+        self.outbox = InMemoryOutbox(store, self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Whatever was not committed is dropped with the staging area.
+        self._staged = None
+
+    async def now(self) -> datetime:
+        return self._clock()
+
+    async def commit(self) -> None:
+        staged = self._require()
+        store = self._store
+        for table, rows in staged.items():
+            getattr(store, table).update(rows)
+            rows.clear()
+        added, self.outbox.staged = self.outbox.staged, []
+        store.outbox_rows.extend(added)
+        if added:
+            for listener in list(store.outbox_listeners):
+                listener()
+
+    def _clock(self) -> datetime:
+        # Like PostgreSQL's now(): read once, then fixed for the rest of the unit of work.
+        self._require()
+        if self._now is None:
+            self._now = self._store.now
+        return self._now
+
+    def _require(self) -> dict[str, dict[Any, Any]]:
+        if self._staged is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._staged

@@ -1,0 +1,172 @@
+"""Repository contracts: webhooks, conversations, calls and messages (fakes and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import attrs
+
+from nmc_domain.model.conversation import ConversationStatus
+from nmc_domain.model.messages import MessageStatus
+from nmc_domain.ports import RowLock
+from tests.contract.backends import Backend
+from tests.contract.builders import a_call, a_message, stored_tenant
+from tests.support.tenants import caller_number
+
+
+def _sid(prefix: str = "CA") -> str:
+    return prefix + uuid.uuid4().hex
+
+
+async def test_a_webhook_event_is_new_once_then_a_replay(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    key, payload = _sid(), {"CallStatus": "no-answer"}
+    async with backend.new_uow() as uow:
+        assert await uow.webhooks.record("twilio.voice", key, tenant.id, payload) is True
+        assert await uow.webhooks.record("twilio.voice", key, tenant.id, payload) is False
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.webhooks.record("twilio.voice", key, tenant.id, payload) is False
+        # The key is per provider, and the tenant may be unknown (None).
+        assert await uow.webhooks.record("twilio.sms.status", key, None, {}) is True
+
+
+async def test_a_rolled_back_webhook_event_is_forgotten(backend: Backend) -> None:
+    key = _sid("SM")
+    async with backend.new_uow() as uow:
+        assert await uow.webhooks.record("twilio.sms", key, None, {"Body": "Hi"}) is True
+
+    async with backend.new_uow() as uow:
+        assert await uow.webhooks.record("twilio.sms", key, None, {"Body": "Hi"}) is True
+
+
+async def test_open_or_get_opens_once_then_returns_the_open_one(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    caller = caller_number()
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        opened, was_opened = await uow.conversations.open_or_get(tenant.id, caller, now)
+        again, opened_again = await uow.conversations.open_or_get(tenant.id, caller, now)
+        await uow.commit()
+    assert (was_opened, opened_again) == (True, False)
+    assert again == opened
+    assert (opened.tenant_id, opened.caller) == (tenant.id, caller)
+    assert opened.status is ConversationStatus.OPEN
+    assert opened.opened_at == now
+
+    async with backend.new_uow() as uow:
+        later = now + timedelta(minutes=5)
+        found, opened_now = await uow.conversations.open_or_get(tenant.id, caller, later)
+    assert (found, opened_now) == (opened, False)
+
+
+async def test_conversations_are_per_caller_and_per_tenant(backend: Backend) -> None:
+    acme, _ = await stored_tenant(backend.new_uow)
+    spark, _ = await stored_tenant(backend.new_uow, "BRIGHT-SPARK-ELECTRIC")
+    caller = caller_number()
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        first, _ = await uow.conversations.open_or_get(acme.id, caller, now)
+        other_caller, opened_a = await uow.conversations.open_or_get(acme.id, caller_number(), now)
+        other_tenant, opened_b = await uow.conversations.open_or_get(spark.id, caller, now)
+        await uow.commit()
+    assert opened_a
+    assert opened_b
+    assert len({first.id, other_caller.id, other_tenant.id}) == 3
+    assert other_tenant.tenant_id == spark.id
+
+
+async def test_calls_of_a_conversation_come_by_time_then_sid(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
+        earlier = now - timedelta(minutes=3)
+        calls = [
+            a_call(tenant.id, conversation.id, now, "CA" + "b" * 32),
+            a_call(tenant.id, conversation.id, earlier, "CA" + "c" * 32),
+            a_call(tenant.id, conversation.id, now, "CA" + "a" * 32),
+            a_call(tenant.id, None, earlier, _sid()),  # not part of the conversation
+        ]
+        for call in calls:
+            await uow.calls.add(call)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        found = await uow.calls.of_conversation(tenant.id, conversation.id)
+        assert list(found) == [calls[1], calls[2], calls[0]]
+        assert await uow.calls.of_conversation(uuid.uuid4(), conversation.id) == []
+
+
+async def test_a_message_round_trips_through_add_get_and_save(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
+        message = a_message(tenant.id, now, conversation_id=conversation.id)
+        await uow.messages.add(message)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.messages.get(tenant.id, message.id) == message
+        attempted = attrs.evolve(message, send_attempted_at=now + timedelta(seconds=2))
+        await uow.messages.save(attempted)
+        await uow.commit()
+
+    sent = attrs.evolve(
+        attempted,
+        status=MessageStatus.FAILED,
+        provider_sid=_sid("SM"),
+        error="provider error 30003",
+    )
+    async with backend.new_uow() as uow:
+        assert await uow.messages.get(tenant.id, message.id, lock=RowLock.UPDATE) == attempted
+        await uow.messages.save(sent)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.messages.get(tenant.id, message.id) == sent
+
+
+async def test_a_message_is_only_found_under_its_own_tenant(backend: Backend) -> None:
+    acme, _ = await stored_tenant(backend.new_uow)
+    spark, _ = await stored_tenant(backend.new_uow, "BRIGHT-SPARK-ELECTRIC")
+    async with backend.new_uow() as uow:
+        message = a_message(acme.id, await uow.now())
+        await uow.messages.add(message)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.messages.get(spark.id, message.id) is None
+        assert await uow.messages.get(acme.id, uuid.uuid4()) is None
+        # Saving under the wrong tenant changes nothing (the update matches no row).
+        await uow.messages.save(attrs.evolve(message, tenant_id=spark.id, body="hijacked"))
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.messages.get(acme.id, message.id) == message
+
+
+async def test_held_messages_come_oldest_first_and_only_held_ones(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    other, _ = await stored_tenant(backend.new_uow, "BRIGHT-SPARK-ELECTRIC")
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        minutes = [timedelta(minutes=m) for m in (5, 1, 3)]
+        held = [a_message(tenant.id, now - ago, status=MessageStatus.HELD) for ago in minutes]
+        same_time = [a_message(tenant.id, now, status=MessageStatus.HELD) for _ in range(2)]
+        others = [
+            a_message(tenant.id, now - timedelta(hours=1)),  # queued, not held
+            a_message(other.id, now - timedelta(hours=1), status=MessageStatus.HELD),
+        ]
+        for message in [*held, *same_time, *others]:
+            await uow.messages.add(message)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        found = await uow.messages.held(tenant.id)
+    # Oldest first; equal times are ordered by id, so the order is stable.
+    expected = [held[0], held[2], held[1], *sorted(same_time, key=lambda m: m.id)]
+    assert list(found) == expected

@@ -18,6 +18,15 @@ from nmc_adapters.memory.repositories import (
 from nmc_adapters.memory.store import InMemoryStore, OutboxRow
 from nmc_adapters.wire import encode_event
 from nmc_domain.events import DomainEvent
+from nmc_domain.ports import (
+    CallRepository,
+    ConversationRepository,
+    MessageRepository,
+    Outbox,
+    PhoneNumberRepository,
+    TenantRepository,
+    WebhookEventLog,
+)
 
 __all__ = ["InMemoryOutbox", "InMemoryUnitOfWork"]
 
@@ -57,13 +66,15 @@ class InMemoryUnitOfWork:
     practice this does not arise.
     """
 
-    tenants: InMemoryTenants
-    numbers: InMemoryPhoneNumbers
-    webhooks: InMemoryWebhookEvents
-    calls: InMemoryCalls
-    conversations: InMemoryConversations
-    messages: InMemoryMessages
-    outbox: InMemoryOutbox
+    # Typed as the ports: a Protocol's plain attributes are invariant, so a concrete type here
+    # would keep this class from being a UnitOfWork to mypy.
+    tenants: TenantRepository
+    numbers: PhoneNumberRepository
+    webhooks: WebhookEventLog
+    calls: CallRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    outbox: Outbox
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -82,7 +93,7 @@ class InMemoryUnitOfWork:
         self.calls = InMemoryCalls(views["calls"], tenants)
         self.conversations = InMemoryConversations(views["conversations"], tenants)
         self.messages = InMemoryMessages(views["messages"], tenants)
-        self.outbox = InMemoryOutbox(store, self)
+        self.outbox = self._outbox = InMemoryOutbox(store, self)
         return self
 
     async def __aexit__(
@@ -103,7 +114,7 @@ class InMemoryUnitOfWork:
         for table, rows in staged.items():
             getattr(store, table).update(rows)
             rows.clear()
-        added, self.outbox.staged = self.outbox.staged, []
+        added, self._outbox.staged = self._outbox.staged, []
         store.outbox_rows.extend(added)
         if added:
             for listener in list(store.outbox_listeners):

@@ -8,12 +8,12 @@ __all__ = ["is_e164", "mask_number"]
 
 # Parsing and validation proper happens at the edge (phonenumbers, behind the PhoneNumberParser
 # port); inside the domain a number is a string of this shape.
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def is_e164(value: str) -> bool:
     """True when `value` has the E.164 shape (a caller id like 'anonymous' has not)."""
-    return bool(_E164.match(value))
+    return _E164.fullmatch(value) is not None
 
 
 def mask_number(value: str) -> str:

@@ -24,7 +24,7 @@ class RetryPolicy:
     max_attempts: int = 8
 
     def __attrs_post_init__(self) -> None:
-        if self.base_seconds <= 0 or self.cap_seconds < self.base_seconds:
+        if not 0 < self.base_seconds <= self.cap_seconds:  # also refuses NaN
             raise ValueError("need 0 < base_seconds <= cap_seconds")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -35,5 +35,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, rng: UniformSource) -> float:
         """Seconds to wait after the `attempts`-th failure (attempts >= 1)."""
-        ceiling: float = min(self.cap_seconds, self.base_seconds * 2.0 ** max(attempts - 1, 0))
+        # Past ~60 doublings any base exceeds any sane cap; stop there (2.0 ** 1024 overflows).
+        doublings = min(max(attempts - 1, 0), 64)
+        ceiling: float = min(self.cap_seconds, self.base_seconds * 2.0**doublings)
         return rng.random() * ceiling

@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from loadgen import Pool, render_post
 
 from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
@@ -38,6 +39,20 @@ SID = "AC" + "be" * 16
 TOKEN = "bench-auth-token"
 NUMBER = "+15005550006"
 PATH = "/webhooks/twilio/voice/status"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle, since boot (Linux /proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -85,31 +100,36 @@ async def fire(base_url: str, calls: int, rate: float) -> tuple[dict[str, int], 
             "From": caller,
             "To": NUMBER,
         }
-        prepared.append((caller, params, signer.compute(base_url + PATH, list(params.items()))))
+        signature = signer.compute(base_url + PATH, list(params.items()))
+        request = render_post(base_url + PATH, params, {"X-Twilio-Signature": signature})
+        prepared.append((caller, request))
     sent: dict[str, int] = {}
     answered: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    pool = Pool(base_url)
 
-        async def one(caller: str, params: dict[str, str], signature: str) -> None:
-            nonlocal errors
-            started = time.perf_counter()
-            sent[caller] = time.time_ns()
-            response = await client.post(
-                PATH, data=params, headers={"X-Twilio-Signature": signature}
-            )
-            answered.append((time.perf_counter() - started) * 1000)
-            errors += response.status_code != 200
+    async def one(caller: str, request: bytes) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        sent[caller] = time.time_ns()
+        try:
+            status = await pool.send(request)
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            errors += 1
+            print(f"webhook for {caller} failed: {exc!r}", file=sys.stderr)
+            return
+        answered.append((time.perf_counter() - started) * 1000)
+        errors += status != 200
 
-        t0 = time.perf_counter()
-        tasks = []
-        for i, item in enumerate(prepared):
-            delay = t0 + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(*item)))
-        await asyncio.gather(*tasks)
+    t0 = time.perf_counter()
+    tasks = []
+    for i, item in enumerate(prepared):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(*item)))
+    await asyncio.gather(*tasks)
+    await pool.close()
     return sent, answered, errors
 
 
@@ -153,6 +173,8 @@ def main() -> None:
                 procs.append(start(["-m", "nmc_worker"], env, home / f"worker{n}.log"))
             wait_ready(base_url)
             time.sleep(1.0)  # let the workers LISTEN
+            cpu_before = [cpu_seconds(p.pid) for p in procs]
+            own_before, busy_before = time.process_time(), machine_busy_seconds()
             began = time.perf_counter()
             sent, answered, errors = asyncio.run(fire(base_url, calls, args.rate))
             elapsed = time.perf_counter() - began
@@ -160,12 +182,17 @@ def main() -> None:
             while time.monotonic() < deadline and len({m.to for m in fake.messages}) < calls:
                 time.sleep(0.1)
             time.sleep(0.5)  # a late duplicate would show up now
+            cpu_used = [cpu_seconds(p.pid) - b for p, b in zip(procs, cpu_before, strict=True)]
+            own_used = time.process_time() - own_before
+            busy = machine_busy_seconds() - busy_before
+            window = time.perf_counter() - began
             received: dict[str, list[int]] = {}
             for message in fake.messages:
                 received.setdefault(message.to, []).append(message.received_ns)
     finally:
         for proc in procs:
             proc.terminate()
+        print(f"(process logs in {home})", file=sys.stderr)
         for proc in procs:
             proc.wait(timeout=30)
         if cluster is not None:
@@ -194,7 +221,15 @@ def main() -> None:
         "lost": sum(1 for c in sent if c not in received),
         "duplicates": sum(len(v) - 1 for v in received.values()),
         "webhook_errors": errors,
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "cpu_ms_per_call": {
+            "api": round(cpu_used[0] * 1000 / calls, 2),
+            "workers": round(sum(cpu_used[1:]) * 1000 / calls, 2),
+            "bench_and_fake_twilio": round(own_used * 1000 / calls, 2),
+            "everything_else": round((busy - sum(cpu_used) - own_used) * 1000 / calls, 2),
+        },
+        "machine_busy_pct": round(100 * busy / window / (os.cpu_count() or 1), 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
     }
     if args.json:
         print(json.dumps(report))

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 import psycopg
 import structlog
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nmc_adapters.postgres.sql import Db, autocommit, compiled
 from nmc_adapters.postgres.tables import outbox_events
 from nmc_adapters.wire import UnknownTopic, decode_event, encode_event
 from nmc_domain.events import DomainEvent
@@ -23,79 +25,79 @@ log = structlog.get_logger("nmc.outbox")
 # Claim due rows in id order; SKIP LOCKED lets several workers claim disjoint batches, and the
 # lease (available_at pushed forward) hides a claimed row until it is finished or the worker
 # that holds it has died — without keeping a transaction open during the provider call.
-_CLAIM = text(
-    """
+_CLAIM = b"""
     WITH due AS (
         SELECT id FROM outbox_events
         WHERE dispatched_at IS NULL AND dead_at IS NULL AND available_at <= now()
         ORDER BY id
-        LIMIT :limit
+        LIMIT %(limit)s::integer
         FOR UPDATE SKIP LOCKED
     )
     UPDATE outbox_events AS o
-    SET available_at = now() + make_interval(secs => :lease)
+    SET available_at = now() + make_interval(secs => %(lease)s::double precision)
     FROM due WHERE o.id = due.id
     RETURNING o.id, o.topic, o.payload, o.attempts
     """
+# Only a row still pending can be finished: a worker whose lease ran out must not bury a row
+# that another worker has dispatched since.
+_PENDING = b" WHERE id = %(id)s::bigint AND dispatched_at IS NULL AND dead_at IS NULL"
+_COMPLETE = b"UPDATE outbox_events SET dispatched_at = now()" + _PENDING
+_RETRY = (
+    b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
+    b"available_at = now() + make_interval(secs => %(delay)s::double precision)" + _PENDING
 )
-_COMPLETE = text("UPDATE outbox_events SET dispatched_at = now() WHERE id = :id")
-_RETRY = text(
-    """
-    UPDATE outbox_events
-    SET attempts = attempts + 1, last_error = :error,
-        available_at = now() + make_interval(secs => :delay)
-    WHERE id = :id
-    """
+_BURY = (
+    b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
+    b"dead_at = now()" + _PENDING
 )
-_BURY = text(
-    """
-    UPDATE outbox_events SET attempts = attempts + 1, last_error = :error, dead_at = now()
-    WHERE id = :id
-    """
+_ADD = compiled(
+    insert(outbox_events).values(
+        {c: bindparam(c) for c in ("tenant_id", "topic", "payload", "schema_version")}
+    )
 )
 
 
 class PgOutbox:
     """Producer side, bound to the unit of work's connection (same transaction)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def add(self, event: DomainEvent) -> None:
         topic, version, payload = encode_event(event)
         row = {
             "tenant_id": event.tenant_id,
             "topic": topic,
-            "payload": payload,
+            "payload": Jsonb(payload),
             "schema_version": version,
         }
-        await self._conn.execute(insert(outbox_events).values(row))
+        await self._db.run(_ADD, row)
 
 
 class PgOutboxQueue:
-    """Consumer side: each call is its own short transaction."""
+    """Consumer side: each call is one statement, hence its own transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
-        async with self._engine.begin() as conn:
-            rows = await conn.execute(_CLAIM, {"limit": limit, "lease": float(lease_seconds)})
-            items = [_item(row.id, row.topic, row.payload, row.attempts) for row in rows]
+        async with autocommit(self._engine) as db:
+            rows = await db.all(_CLAIM, {"limit": limit, "lease": float(lease_seconds)})
+        items = [_item(r["id"], r["topic"], r["payload"], r["attempts"]) for r in rows]
         return sorted(items, key=lambda item: item.id)
 
     async def complete(self, item_id: int) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(_COMPLETE, {"id": item_id})
+        async with autocommit(self._engine) as db:
+            await db.run(_COMPLETE, {"id": item_id})
 
     async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
         params = {"id": item_id, "error": error[:2000], "delay": float(delay_seconds)}
-        async with self._engine.begin() as conn:
-            await conn.execute(_RETRY, params)
+        async with autocommit(self._engine) as db:
+            await db.run(_RETRY, params)
 
     async def bury(self, item_id: int, error: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(_BURY, {"id": item_id, "error": error[:2000]})
+        async with autocommit(self._engine) as db:
+            await db.run(_BURY, {"id": item_id, "error": error[:2000]})
 
 
 def _item(item_id: int, topic: str, payload: dict[str, object], attempts: int) -> OutboxItem:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Select, func, insert, select, text, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nmc_adapters.postgres.rows import (
+    CALL_COLUMNS,
+    MESSAGE_COLUMNS,
+    TENANT_COLUMNS,
     call_from_row,
     call_row,
     conversation_from_row,
@@ -20,6 +22,7 @@ from nmc_adapters.postgres.rows import (
     tenant_from_row,
     tenant_row,
 )
+from nmc_adapters.postgres.sql import Db, compiled
 from nmc_adapters.postgres.tables import (
     calls,
     conversations,
@@ -45,158 +48,216 @@ __all__ = [
 ]
 
 
-def _locked(query: Select[Any], lock: RowLock) -> Select[Any]:
-    if lock is RowLock.UPDATE:
-        return query.with_for_update()
-    if lock is RowLock.SHARE:
-        return query.with_for_update(read=True)
-    return query
+def _insert(table: Table, columns: Iterable[str]) -> bytes:
+    return compiled(insert(table).values({c: bindparam(c) for c in columns}))
+
+
+def _locks(query) -> dict[RowLock, bytes]:  # type: ignore[no-untyped-def]
+    return {
+        RowLock.NONE: compiled(query),
+        RowLock.SHARE: compiled(query.with_for_update(read=True)),
+        RowLock.UPDATE: compiled(query.with_for_update()),
+    }
+
+
+_TENANT_INSERT = _insert(tenants, TENANT_COLUMNS)
+_TENANT_GET = _locks(select(tenants).where(tenants.c.id == bindparam("id")))
+_TENANT_BY_NUMBER = compiled(
+    select(tenants)
+    .join(phone_numbers, phone_numbers.c.tenant_id == tenants.c.id)
+    .where(phone_numbers.c.e164 == bindparam("number"))
+)
+_TENANT_SAVE = compiled(
+    update(tenants)
+    .where(tenants.c.id == bindparam("id"))
+    .values({c: bindparam(c) for c in TENANT_COLUMNS if c != "id"} | {"updated_at": func.now()})
+)
 
 
 class PgTenants:
     """Tenants; `by_number` is the webhook hot path (one indexed join)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def add(self, tenant: Tenant) -> None:
-        await self._conn.execute(insert(tenants).values(tenant_row(tenant)))
+        await self._db.run(_TENANT_INSERT, tenant_row(tenant))
 
     async def get(self, tenant_id: UUID, *, lock: RowLock = RowLock.NONE) -> Tenant | None:
-        query = _locked(select(tenants).where(tenants.c.id == tenant_id), lock)
-        row = (await self._conn.execute(query)).first()
+        row = await self._db.one(_TENANT_GET[lock], {"id": tenant_id})
         return None if row is None else tenant_from_row(row)
 
     async def by_number(self, number: str) -> Tenant | None:
-        query = select(tenants).join(phone_numbers, phone_numbers.c.tenant_id == tenants.c.id)
-        row = (await self._conn.execute(query.where(phone_numbers.c.e164 == number))).first()
+        row = await self._db.one(_TENANT_BY_NUMBER, {"number": number})
         return None if row is None else tenant_from_row(row)
 
     async def save(self, tenant: Tenant) -> None:
-        values = tenant_row(tenant) | {"updated_at": func.now()}
-        await self._conn.execute(update(tenants).where(tenants.c.id == tenant.id).values(values))
+        await self._db.run(_TENANT_SAVE, tenant_row(tenant))
+
+
+_NUMBER_ASSIGN = compiled(
+    pg_insert(phone_numbers)
+    .values(e164=bindparam("number"), tenant_id=bindparam("tenant_id"))
+    .on_conflict_do_nothing()
+    .returning(phone_numbers.c.e164)
+)
+_NUMBERS_OF_TENANT = compiled(
+    select(phone_numbers.c.e164)
+    .where(phone_numbers.c.tenant_id == bindparam("tenant_id"))
+    .order_by(phone_numbers.c.e164)
+)
 
 
 class PgPhoneNumbers:
     """The routing table; a taken number is reported by the primary key, not a pre-check."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def assign(self, number: str, tenant_id: UUID) -> None:
-        query = (
-            pg_insert(phone_numbers)
-            .values(e164=number, tenant_id=tenant_id)
-            .on_conflict_do_nothing()
-            .returning(phone_numbers.c.e164)
-        )
-        if (await self._conn.execute(query)).first() is None:
+        if await self._db.one(_NUMBER_ASSIGN, {"number": number, "tenant_id": tenant_id}) is None:
             raise NumberAlreadyTaken(number)
 
     async def of_tenant(self, tenant_id: UUID) -> Sequence[str]:
-        query = select(phone_numbers.c.e164).where(phone_numbers.c.tenant_id == tenant_id)
-        return list((await self._conn.execute(query.order_by(phone_numbers.c.e164))).scalars())
+        rows = await self._db.all(_NUMBERS_OF_TENANT, {"tenant_id": tenant_id})
+        return [row["e164"] for row in rows]
+
+
+_WEBHOOK_RECORD = compiled(
+    pg_insert(webhook_events)
+    .values({c: bindparam(c) for c in ("provider", "event_key", "tenant_id", "payload")})
+    .on_conflict_do_nothing()
+    .returning(webhook_events.c.provider)
+)
 
 
 class PgWebhookEvents:
     """INSERT … ON CONFLICT DO NOTHING: racing replays wait for the first, then do nothing."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def record(
         self, provider: str, key: str, tenant_id: UUID | None, payload: Mapping[str, str]
     ) -> bool:
-        query = (
-            pg_insert(webhook_events)
-            .values(provider=provider, event_key=key, tenant_id=tenant_id, payload=dict(payload))
-            .on_conflict_do_nothing()
-            .returning(webhook_events.c.provider)
-        )
-        return (await self._conn.execute(query)).first() is not None
+        params = {
+            "provider": provider,
+            "event_key": key,
+            "tenant_id": tenant_id,
+            "payload": Jsonb(dict(payload)),
+        }
+        return await self._db.one(_WEBHOOK_RECORD, params) is not None
+
+
+_CALL_INSERT = _insert(calls, CALL_COLUMNS)
+_CALLS_OF_CONVERSATION = compiled(
+    select(calls)
+    .where(
+        calls.c.tenant_id == bindparam("tenant_id"),
+        calls.c.conversation_id == bindparam("conversation_id"),
+    )
+    .order_by(calls.c.occurred_at, calls.c.call_sid)
+)
 
 
 class PgCalls:
     """Final call outcomes."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def add(self, call: CallRecord) -> None:
-        await self._conn.execute(insert(calls).values(call_row(call)))
+        await self._db.run(_CALL_INSERT, call_row(call))
 
     async def of_conversation(self, tenant_id: UUID, conversation_id: UUID) -> Sequence[CallRecord]:
-        query = (
-            select(calls)
-            .where(calls.c.tenant_id == tenant_id, calls.c.conversation_id == conversation_id)
-            .order_by(calls.c.occurred_at, calls.c.call_sid)
-        )
-        return [call_from_row(row) for row in await self._conn.execute(query)]
+        params = {"tenant_id": tenant_id, "conversation_id": conversation_id}
+        return [call_from_row(row) for row in await self._db.all(_CALLS_OF_CONVERSATION, params)]
+
+
+_OPEN = literal_column("'open'")
+_CONVERSATION_OPEN = compiled(
+    pg_insert(conversations)
+    .values(
+        {c: bindparam(c) for c in ("tenant_id", "id", "caller", "opened_at")} | {"status": _OPEN}
+    )
+    .on_conflict_do_nothing(
+        index_elements=["tenant_id", "caller"], index_where=text("status = 'open'")
+    )
+    .returning(*conversations.c)
+)
+_CONVERSATION_FIND_OPEN = compiled(
+    select(conversations).where(
+        conversations.c.tenant_id == bindparam("tenant_id"),
+        conversations.c.caller == bindparam("caller"),
+        conversations.c.status == _OPEN,
+    )
+)
 
 
 class PgConversations:
     """One open conversation per caller, enforced by a partial unique index."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def open_or_get(
         self, tenant_id: UUID, caller: str, now: datetime
     ) -> tuple[Conversation, bool]:
-        opening = (
-            pg_insert(conversations)
-            .values(tenant_id=tenant_id, id=uuid4(), caller=caller, status="open", opened_at=now)
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "caller"], index_where=text("status = 'open'")
-            )
-            .returning(*conversations.c)
-        )
-        finding = select(conversations).where(
-            conversations.c.tenant_id == tenant_id,
-            conversations.c.caller == caller,
-            conversations.c.status == "open",
-        )
+        params = {"tenant_id": tenant_id, "id": uuid4(), "caller": caller, "opened_at": now}
         # The open one may close between our two statements; then opening succeeds next round.
         for _ in range(3):
-            row = (await self._conn.execute(opening)).first()
+            row = await self._db.one(_CONVERSATION_OPEN, params)
             if row is not None:
                 return conversation_from_row(row), True
-            row = (await self._conn.execute(finding)).first()
+            row = await self._db.one(_CONVERSATION_FIND_OPEN, params)
             if row is not None:
                 return conversation_from_row(row), False
         raise RuntimeError("conversation kept closing while a call was being recorded")
 
 
+_MESSAGE_INSERT = _insert(messages, MESSAGE_COLUMNS)
+_MESSAGE_GET = _locks(
+    select(messages).where(
+        messages.c.tenant_id == bindparam("tenant_id"), messages.c.id == bindparam("id")
+    )
+)
+_MESSAGE_SAVE = compiled(
+    update(messages)
+    .where(messages.c.tenant_id == bindparam("tenant_id"), messages.c.id == bindparam("id"))
+    .values(
+        {c: bindparam(c) for c in ("status", "provider_sid", "send_attempted_at", "error")}
+        | {"updated_at": func.now()}
+    )
+)
+_MESSAGES_HELD = compiled(
+    select(messages)
+    .where(
+        messages.c.tenant_id == bindparam("tenant_id"),
+        messages.c.status == literal_column("'held'"),
+    )
+    .order_by(messages.c.created_at, messages.c.id)
+    .with_for_update()
+)
+
+
 class PgMessages:
     """Outbound messages, always addressed by (tenant, id)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def add(self, message: OutboundMessage) -> None:
-        await self._conn.execute(insert(messages).values(message_row(message)))
+        await self._db.run(_MESSAGE_INSERT, message_row(message))
 
     async def get(
         self, tenant_id: UUID, message_id: UUID, *, lock: RowLock = RowLock.NONE
     ) -> OutboundMessage | None:
-        query = select(messages).where(
-            messages.c.tenant_id == tenant_id, messages.c.id == message_id
-        )
-        row = (await self._conn.execute(_locked(query, lock))).first()
+        row = await self._db.one(_MESSAGE_GET[lock], {"tenant_id": tenant_id, "id": message_id})
         return None if row is None else message_from_row(row)
 
     async def save(self, message: OutboundMessage) -> None:
-        values = message_row(message) | {"updated_at": func.now()}
-        query = update(messages).where(
-            messages.c.tenant_id == message.tenant_id, messages.c.id == message.id
-        )
-        await self._conn.execute(query.values(values))
+        await self._db.run(_MESSAGE_SAVE, message_row(message))
 
     async def held(self, tenant_id: UUID) -> Sequence[OutboundMessage]:
-        query = (
-            select(messages)
-            .where(messages.c.tenant_id == tenant_id, messages.c.status == "held")
-            .order_by(messages.c.created_at, messages.c.id)
-            .with_for_update()
-        )
-        return [message_from_row(row) for row in await self._conn.execute(query)]
+        rows = await self._db.all(_MESSAGES_HELD, {"tenant_id": tenant_id})
+        return [message_from_row(row) for row in rows]

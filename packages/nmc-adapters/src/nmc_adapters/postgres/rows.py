@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import Row
 
 from nmc_domain.model.calls import CallOutcome, CallRecord
 from nmc_domain.model.conversation import Conversation, ConversationStatus
@@ -13,6 +12,9 @@ from nmc_domain.model.template import TextBackTemplate
 from nmc_domain.model.tenant import ComplianceStatus, Tenant
 
 __all__ = [
+    "CALL_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "TENANT_COLUMNS",
     "call_from_row",
     "call_row",
     "conversation_from_row",
@@ -20,6 +22,46 @@ __all__ = [
     "message_row",
     "tenant_from_row",
     "tenant_row",
+]
+
+# The columns each *_row function fills, in table order (inserts bind exactly these).
+TENANT_COLUMNS = [
+    "id",
+    "name",
+    "timezone",
+    "forward_to",
+    "owner_email",
+    "compliance_status",
+    "compliance_reason",
+    "text_back_template",
+    "ring_timeout_seconds",
+    "short_call_threshold_seconds",
+]
+CALL_COLUMNS = [
+    "tenant_id",
+    "id",
+    "call_sid",
+    "caller",
+    "called",
+    "status",
+    "outcome",
+    "reason",
+    "duration_seconds",
+    "conversation_id",
+    "occurred_at",
+]
+MESSAGE_COLUMNS = [
+    "tenant_id",
+    "id",
+    "conversation_id",
+    "to_number",
+    "from_number",
+    "body",
+    "status",
+    "provider_sid",
+    "send_attempted_at",
+    "error",
+    "created_at",
 ]
 
 
@@ -38,8 +80,8 @@ def tenant_row(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def tenant_from_row(row: Row[Any]) -> Tenant:
-    m = row._mapping
+def tenant_from_row(row: Mapping[str, Any]) -> Tenant:
+    m = row
     return Tenant(
         id=m["id"],
         name=m["name"],
@@ -54,8 +96,8 @@ def tenant_from_row(row: Row[Any]) -> Tenant:
     )
 
 
-def conversation_from_row(row: Row[Any]) -> Conversation:
-    m = row._mapping
+def conversation_from_row(row: Mapping[str, Any]) -> Conversation:
+    m = row
     return Conversation(
         id=m["id"],
         tenant_id=m["tenant_id"],
@@ -81,8 +123,8 @@ def call_row(call: CallRecord) -> dict[str, Any]:
     }
 
 
-def call_from_row(row: Row[Any]) -> CallRecord:
-    values = dict(row._mapping)
+def call_from_row(row: Mapping[str, Any]) -> CallRecord:
+    values = {k: row[k] for k in CALL_COLUMNS}
     values["outcome"] = CallOutcome(values["outcome"])
     return CallRecord(**values)
 
@@ -103,8 +145,8 @@ def message_row(message: OutboundMessage) -> dict[str, Any]:
     }
 
 
-def message_from_row(row: Row[Any]) -> OutboundMessage:
-    m = row._mapping
+def message_from_row(row: Mapping[str, Any]) -> OutboundMessage:
+    m = row
     return OutboundMessage(
         id=m["id"],
         tenant_id=m["tenant_id"],

@@ -6,6 +6,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -19,18 +20,36 @@ from nmc_adapters.postgres.repositories import (
     PgTenants,
     PgWebhookEvents,
 )
+from nmc_adapters.postgres.sql import Transaction, driver
 from nmc_adapters.postgres.url import sqlalchemy_url
 from nmc_domain.errors import StorageUnavailable
+from nmc_domain.ports import (
+    CallRepository,
+    ConversationRepository,
+    MessageRepository,
+    Outbox,
+    PhoneNumberRepository,
+    TenantRepository,
+    WebhookEventLog,
+)
 
 __all__ = ["PgUnitOfWork", "create_engine", "is_reachable"]
 
-_NOW = text("SELECT now()")
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, OSError)
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine (psycopg 3) for any accepted URL spelling."""
+    """An async engine (psycopg 3) for any accepted URL spelling.
+
+    Connections are in autocommit mode: transactions are begun and committed explicitly, so
+    they can be pipelined (see `sql.Transaction`); a single statement needs no BEGIN at all.
+    """
     return create_async_engine(
-        sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        sqlalchemy_url(database_url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",
     )
 
 
@@ -47,33 +66,39 @@ async def is_reachable(engine: AsyncEngine) -> bool:
 class PgUnitOfWork:
     """Rolls back on exit unless `commit()` was called; driver errors leave as domain errors."""
 
-    tenants: PgTenants
-    numbers: PgPhoneNumbers
-    webhooks: PgWebhookEvents
-    calls: PgCalls
-    conversations: PgConversations
-    messages: PgMessages
-    outbox: PgOutbox
+    tenants: TenantRepository
+    numbers: PhoneNumberRepository
+    webhooks: WebhookEventLog
+    calls: CallRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    outbox: Outbox
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
+        self._tx: Transaction | None = None
         self._now: datetime | None = None
 
     async def __aenter__(self) -> Self:
         try:
             conn = await self._engine.connect()
-            await conn.begin()
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
+        except _UNAVAILABLE as exc:
             raise StorageUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
-        self._conn, self._now = conn, None
-        self.tenants = PgTenants(conn)
-        self.numbers = PgPhoneNumbers(conn)
-        self.webhooks = PgWebhookEvents(conn)
-        self.calls = PgCalls(conn)
-        self.conversations = PgConversations(conn)
-        self.messages = PgMessages(conn)
-        self.outbox = PgOutbox(conn)
+        try:
+            tx = Transaction(await driver(conn))
+            await tx.start()
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn, self._tx, self._now = conn, tx, None
+        self.tenants = PgTenants(tx)
+        self.numbers = PgPhoneNumbers(tx)
+        self.webhooks = PgWebhookEvents(tx)
+        self.calls = PgCalls(tx)
+        self.conversations = PgConversations(tx)
+        self.messages = PgMessages(tx)
+        self.outbox = PgOutbox(tx)
         return self
 
     async def __aexit__(
@@ -82,25 +107,26 @@ class PgUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self._conn, None
+        conn, tx = self._conn, self._tx
+        self._conn = self._tx = None
         assert conn is not None
+        assert tx is not None
         try:
-            if conn.in_transaction():
-                await conn.rollback()
+            await tx.close(failing=exc is not None)
         finally:
             await conn.close()
-        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        if isinstance(exc, _UNAVAILABLE):
             raise StorageUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
 
     async def now(self) -> datetime:
         if self._now is None:
-            self._now = (await self._require().execute(_NOW)).scalar_one()
+            self._now = await self._require().now()
         return self._now
 
     async def commit(self) -> None:
         await self._require().commit()
 
-    def _require(self) -> AsyncConnection:
-        if self._conn is None:
+    def _require(self) -> Transaction:
+        if self._tx is None:
             raise RuntimeError("unit of work used outside `async with`")
-        return self._conn
+        return self._tx

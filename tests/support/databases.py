@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from nmc_adapters.postgres import EmbeddedPostgres, libpq_url
@@ -40,13 +41,17 @@ def postgres_server() -> Iterator[str]:
 def create_database(admin_url: str, *, template: str | None = None, prefix: str = "nmc_t") -> str:
     """A new, uniquely named database; returns its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[call-overload]
+        conn.execute(statement)
     return name
 
 
 def drop_database(admin_url: str, name: str) -> None:
     """Drop it even when a test left connections open."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[call-overload]
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import structlog
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar, MediaType, Response
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from nmc_api.deps import ApiDeps
+from nmc_api.deps import AnyRequest, ApiDeps
 from nmc_api.health import health_routes
 from nmc_api.webhooks import twilio_routes
 from nmc_domain.errors import InvalidInput, StorageUnavailable
@@ -17,11 +17,11 @@ __all__ = ["create_app"]
 log = structlog.get_logger("nmc.api")
 
 
-def _bad_input(_: Request[object, object, object], exc: InvalidInput) -> Response[str]:
+def _bad_input(_: AnyRequest, exc: InvalidInput) -> Response[str]:
     return Response(str(exc), status_code=400, media_type=MediaType.TEXT)
 
 
-def _unavailable(_: Request[object, object, object], exc: StorageUnavailable) -> Response[str]:
+def _unavailable(_: AnyRequest, exc: StorageUnavailable) -> Response[str]:
     log.error("api.storage_unavailable", error=str(exc))
     return Response("database unavailable, try again", status_code=503, media_type=MediaType.TEXT)
 

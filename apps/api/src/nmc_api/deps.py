@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
+from litestar import Request
 from litestar.di import NamedDependency
 
 from nmc_domain.ports import UnitOfWorkFactory
 
-__all__ = ["ApiDeps", "Deps", "SignatureVerifier"]
+__all__ = ["AnyRequest", "ApiDeps", "Deps", "SignatureVerifier"]
 
 
 class SignatureVerifier(Protocol):
@@ -38,3 +39,5 @@ class ApiDeps:
 
 # How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).
 Deps = NamedDependency[ApiDeps]
+# Our handlers use neither users, auth nor custom state on plain requests.
+AnyRequest = Request[Any, Any, Any]

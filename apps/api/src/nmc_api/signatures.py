@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from litestar import Request
 from litestar.exceptions import HTTPException
 
-from nmc_api.deps import ApiDeps
+from nmc_api.deps import AnyRequest, ApiDeps
 
 __all__ = ["BadSignature", "signed_form"]
 
@@ -19,13 +18,13 @@ class BadSignature(HTTPException):
     detail = "invalid or missing X-Twilio-Signature"
 
 
-def public_url(request: Request[object, object, object], base_url: str) -> str:
+def public_url(request: AnyRequest, base_url: str) -> str:
     """The URL Twilio signed: we sit behind a proxy, so the host comes from configuration."""
     query = request.scope.get("query_string", b"").decode("latin-1")
     return base_url + request.url.path + (f"?{query}" if query else "")
 
 
-async def signed_form(request: Request[object, object, object], deps: ApiDeps) -> dict[str, str]:
+async def signed_form(request: AnyRequest, deps: ApiDeps) -> dict[str, str]:
     """The form parameters of a request whose signature checks out; raises BadSignature."""
     body = await request.body()
     try:

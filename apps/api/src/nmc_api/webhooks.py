@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Mapping
 
 import structlog
-from litestar import Request, Response, post
+from litestar import Response, post
 
-from nmc_api.deps import ApiDeps, Deps
+from nmc_api.deps import AnyRequest, ApiDeps, Deps
 from nmc_api.signatures import signed_form
 from nmc_api.twiml import dial, hangup, nothing
 from nmc_domain.errors import InvalidInput
@@ -23,7 +23,6 @@ from nmc_domain.services.messaging import MessageStatusReport, record_message_st
 __all__ = ["twilio_routes"]
 
 log = structlog.get_logger("nmc.webhooks")
-AnyRequest = Request[object, object, object]
 
 
 def _required(params: Mapping[str, str], name: str) -> str:

@@ -32,7 +32,7 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(UUID, lambda value, _: UUID(value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-    union = MessageQueued | ComplianceStatusChanged
+    union: Any = MessageQueued | ComplianceStatusChanged
     configure_tagged_union(union, converter, tag_generator=_NAMES.__getitem__, tag_name=_TAG)
     converter.register_unstructure_hook(
         DomainEvent, lambda event: converter.unstructure(event, unstructure_as=union)
@@ -58,7 +58,7 @@ def decode_event(payload: dict[str, Any]) -> DomainEvent:
     if payload.get(_TAG) not in TOPICS:
         raise UnknownTopic(f"unknown event type {payload.get(_TAG)!r}")
     try:
-        event: DomainEvent = _CONVERTER.structure(payload, DomainEvent)  # type: ignore[type-abstract]
+        event: DomainEvent = _CONVERTER.structure(payload, DomainEvent)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise UnknownTopic(f"malformed {payload[_TAG]} payload: {exc}") from exc
     return event

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 __all__ = ["EmbeddedPostgres", "PostgresUnavailable", "find_pg_bin"]
 
@@ -85,9 +86,8 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Initialise if needed, start unless running, and return the URL."""
         self.home.mkdir(parents=True, exist_ok=True)
-        state = self._read_state()
-        data = Path(state["data"]) if "data" in state else self._choose_data_dir()
-        self.port = int(state.get("port", 0))
+        recorded, self.port = self._read_state()
+        data = recorded or self._choose_data_dir()
         if not (data / "PG_VERSION").exists():
             self._initdb(data)
         if self._running(data) and self.port:
@@ -109,23 +109,25 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Stop the cluster (fast shutdown); nothing happens when it is not running."""
-        state = self._read_state()
-        if "data" in state and self._running(Path(state["data"])):
-            self._pg_ctl(["-D", state["data"], "-m", "fast", "-w", "stop"], what="stop")
+        data, _ = self._read_state()
+        if data is not None and self._running(data):
+            self._pg_ctl(["-D", str(data), "-m", "fast", "-w", "stop"], what="stop")
 
     def destroy(self) -> None:
         """Stop and delete everything (throwaway clusters in tests)."""
         self.stop()
-        state = self._read_state()
-        if "data" in state:
-            shutil.rmtree(state["data"], ignore_errors=True)
+        data, _ = self._read_state()
+        if data is not None:
+            shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(self.home, ignore_errors=True)
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """CREATE DATABASE (from a template when given) and return its URL."""
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(self.url, autocommit=True) as conn:
-            sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
-            conn.execute(sql)  # type: ignore[call-overload]
+            conn.execute(statement)
         return self.url_for(name)
 
     def ensure_database(self, name: str) -> str:
@@ -133,7 +135,7 @@ class EmbeddedPostgres:
         with psycopg.connect(self.url, autocommit=True) as conn:
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if found is None:
-                conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[call-overload]
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url_for(name)
 
     # -- internals ------------------------------------------------------------------------------
@@ -141,11 +143,13 @@ class EmbeddedPostgres:
     def _state_file(self) -> Path:
         return self.home / "state.json"
 
-    def _read_state(self) -> dict[str, str | int]:
+    def _read_state(self) -> tuple[Path | None, int]:
+        """(data directory, port) recorded by an earlier start, if any."""
         try:
-            return dict(json.loads(self._state_file().read_text()))
-        except (OSError, ValueError):
-            return {}
+            state = json.loads(self._state_file().read_text())
+            return Path(state["data"]), int(state["port"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, 0
 
     def _write_state(self, data: Path) -> None:
         self._state_file().write_text(json.dumps({"data": str(data), "port": self.port}))

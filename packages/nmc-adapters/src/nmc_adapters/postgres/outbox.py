@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import psycopg
 import structlog
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -150,7 +151,7 @@ class PgWakeups:
                 async with await psycopg.AsyncConnection.connect(
                     self._url, autocommit=True
                 ) as conn:
-                    await conn.execute(f"LISTEN {self._channel}")  # type: ignore[arg-type]
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._listening.set()
                     self._event.set()
                     delay = 0.1

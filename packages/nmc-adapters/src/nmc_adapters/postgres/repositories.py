@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from psycopg.types.json import Jsonb
 from sqlalchemy import Table, bindparam, func, insert, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql import ColumnElement
 
 from nmc_adapters.postgres.rows import (
     CALL_COLUMNS,
@@ -174,7 +175,7 @@ class PgCalls:
         return [call_from_row(row) for row in await self._db.all(_CALLS_OF_CONVERSATION, params)]
 
 
-_OPEN = literal_column("'open'")
+_OPEN: ColumnElement[str] = literal_column("'open'")
 _CONVERSATION_OPEN = compiled(
     pg_insert(conversations)
     .values(

@@ -34,7 +34,8 @@ def compiled(statement: ClauseElement) -> bytes:
 async def driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
     """The psycopg connection under an SQLAlchemy one."""
     raw = await conn.get_raw_connection()
-    pg: psycopg.AsyncConnection[Any] = raw.driver_connection
+    pg = raw.driver_connection
+    assert isinstance(pg, psycopg.AsyncConnection)
     return pg
 
 

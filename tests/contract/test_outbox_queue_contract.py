@@ -167,6 +167,26 @@ async def test_complete_marks_the_row_dispatched_and_keeps_it(queue_backend: Bac
     assert row.dispatched_at is not None
 
 
+async def test_a_finished_row_cannot_be_finished_again(queue_backend: Backend) -> None:
+    # A worker whose lease ran out may report after another worker dispatched the row.
+    queue = queue_backend.queue
+    await _produce(queue_backend, 2)
+    dispatched, dead = await queue.claim(2, 0)
+    await queue.complete(dispatched.id)
+    await queue.bury(dead.id, "SmsRejected: 21211 invalid To number")
+
+    await queue.bury(dispatched.id, "late failure report")
+    await queue.retry(dead.id, "late retry", 0)
+    await queue.complete(dead.id)
+
+    done, buried = await _row(queue_backend, dispatched.id), await _row(queue_backend, dead.id)
+    assert (done.dead_at, done.attempts, done.last_error) == (None, 0, None)
+    assert done.dispatched_at is not None
+    assert (buried.dispatched_at, buried.attempts) == (None, 1)
+    assert buried.last_error == "SmsRejected: 21211 invalid To number"
+    assert await queue.claim(10, HOUR) == []
+
+
 async def test_a_payload_this_version_cannot_read_is_claimed_without_event(
     queue_backend: Backend,
 ) -> None:

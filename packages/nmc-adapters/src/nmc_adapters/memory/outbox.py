@@ -48,11 +48,13 @@ class InMemoryOutboxQueue:
             row.dead_at = self._store.now
 
     def _find(self, item_id: int) -> OutboxRow | None:
-        # Like an UPDATE … WHERE id = :id, an unknown id changes nothing.
+        # Like PgOutboxQueue's UPDATE … WHERE id = :id AND still pending: an unknown or finished
+        # row changes nothing (a worker whose lease ran out cannot undo another's outcome).
         try:
-            return self._store.outbox_row(item_id)
+            row = self._store.outbox_row(item_id)
         except KeyError:
             return None
+        return row if row.dispatched_at is None and row.dead_at is None else None
 
 
 def _by_id(row: OutboxRow) -> int:

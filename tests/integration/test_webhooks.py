@@ -309,6 +309,14 @@ async def test_healthz_and_readyz(client) -> None:
     assert (ready.status_code, ready.json()["database"]) == (200, "ok")
 
 
+async def test_openapi_lists_every_route(client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+
+    assert {VOICE, DIAL, STATUS, "/webhooks/twilio/sms/status", "/healthz", "/readyz"} <= set(
+        schema["paths"]
+    )
+
+
 async def test_readyz_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
     import attrs
 

@@ -90,7 +90,8 @@ def dev(
             demo_number = asyncio.run(with_uow(url, _ensure_demo_tenant))
         base_url = f"http://127.0.0.1:{port}"
         env, sid, token = _child_env(url, base_url)
-        DevState(url, base_url, sid, token, demo_number).save()
+        dev_token = token if token == DEV_AUTH_TOKEN else None
+        DevState(url, base_url, sid, dev_token, demo_number).save()
         api = [sys.executable, "-m", "nmc_api", "--host", host, "--port", str(port)]
         children = [
             subprocess.Popen(api, env=env),

@@ -17,12 +17,16 @@ _FILE = DEV_HOME / "dev.json"
 
 @attrs.frozen
 class DevState:
-    """The dev database, the API's URL, the dev Twilio credentials and the demo number."""
+    """The dev database, the API's URL, the Twilio account and the demo number.
+
+    `auth_token` is only ever the public dev token: a real one is never written to disk
+    (`nmc simulate` then reads NMC_TWILIO_AUTH_TOKEN from the environment).
+    """
 
     database_url: str
     base_url: str
     account_sid: str
-    auth_token: str
+    auth_token: str | None
     demo_number: str
 
     def save(self) -> None:

@@ -47,7 +47,7 @@ def missed_call(
         or os.environ.get("NMC_PUBLIC_BASE_URL")
         or (state.base_url if state else _DEV_BASE_URL)
     ).rstrip("/")
-    token = os.environ.get("NMC_TWILIO_AUTH_TOKEN") or (state.auth_token if state else "")
+    token = os.environ.get("NMC_TWILIO_AUTH_TOKEN") or (state.auth_token if state else None)
     if not token:
         fail("NMC_TWILIO_AUTH_TOKEN is not set (and no `nmc dev` in this folder)")
     sid = call_sid or "CA" + uuid.uuid4().hex

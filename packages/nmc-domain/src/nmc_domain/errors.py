@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 __all__ = [
+    "Conflict",
     "DomainError",
+    "Gone",
     "InvalidInput",
     "InvalidPhoneNumber",
+    "NotFound",
     "NumberAlreadyTaken",
+    "PermissionDenied",
     "SmsNotSent",
     "SmsOutcomeUnknown",
     "SmsRejected",
@@ -14,6 +18,7 @@ __all__ = [
     "StorageUnavailable",
     "TemplateError",
     "TenantNotFound",
+    "Unauthenticated",
 ]
 
 
@@ -77,3 +82,46 @@ class SmsOutcomeUnknown(SmsSendError):
 
 class StorageUnavailable(DomainError):
     """The database could not be reached or dropped the connection: try again later."""
+
+
+class Unauthenticated(DomainError):
+    """The caller could not be identified (no, bad or expired credentials; unknown user)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this (deactivated, or the wrong role)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFound(DomainError):
+    """No such thing for this tenant (another tenant's things do not exist either)."""
+
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"no {what} {key}")
+        self.what = what
+        self.key = key
+
+
+class Gone(DomainError):
+    """The thing exists but is no longer offered (an inactive catalog item)."""
+
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"{what} {key} is no longer active")
+        self.what = what
+        self.key = key
+
+
+class Conflict(DomainError):
+    """The change clashes with what is stored (a duplicate name, the last owner)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -43,7 +43,15 @@ def database_url(pg_admin_url: str, migrated_template: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An async engine on the module's database."""
+    """The apps' engine on the module's database: as nmc_app, row-level security holds."""
     engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def admin_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The test server's superuser, past row-level security: for assertions on any tenant."""
+    engine = create_engine(database_url, pool_size=2, role=None)
     yield engine
     await engine.dispose()

@@ -28,6 +28,7 @@ async def stored_tenant(
     """A committed tenant and the number routed to it."""
     tenant, number = a_tenant(name), fresh_number()
     async with new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)
         await uow.commit()

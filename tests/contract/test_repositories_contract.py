@@ -47,6 +47,7 @@ async def test_open_or_get_opens_once_then_returns_the_open_one(backend: Backend
     caller = caller_number()
     async with backend.new_uow() as uow:
         now = await uow.now()
+        await uow.bind_tenant(tenant.id)
         opened, was_opened = await uow.conversations.open_or_get(tenant.id, caller, now)
         again, opened_again = await uow.conversations.open_or_get(tenant.id, caller, now)
         await uow.commit()
@@ -58,6 +59,7 @@ async def test_open_or_get_opens_once_then_returns_the_open_one(backend: Backend
 
     async with backend.new_uow() as uow:
         later = now + timedelta(minutes=5)
+        await uow.bind_tenant(tenant.id)
         found, opened_now = await uow.conversations.open_or_get(tenant.id, caller, later)
     assert (found, opened_now) == (opened, False)
 
@@ -68,8 +70,10 @@ async def test_conversations_are_per_caller_and_per_tenant(backend: Backend) -> 
     caller = caller_number()
     async with backend.new_uow() as uow:
         now = await uow.now()
+        await uow.bind_tenant(acme.id)
         first, _ = await uow.conversations.open_or_get(acme.id, caller, now)
         other_caller, opened_a = await uow.conversations.open_or_get(acme.id, caller_number(), now)
+        await uow.bind_tenant(spark.id)
         other_tenant, opened_b = await uow.conversations.open_or_get(spark.id, caller, now)
         await uow.commit()
     assert opened_a
@@ -82,6 +86,7 @@ async def test_calls_of_a_conversation_come_by_time_then_sid(backend: Backend) -
     tenant, _ = await stored_tenant(backend.new_uow)
     async with backend.new_uow() as uow:
         now = await uow.now()
+        await uow.bind_tenant(tenant.id)
         conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
         earlier = now - timedelta(minutes=3)
         calls = [
@@ -91,10 +96,12 @@ async def test_calls_of_a_conversation_come_by_time_then_sid(backend: Backend) -
             a_call(tenant.id, None, earlier, _sid()),  # not part of the conversation
         ]
         for call in calls:
+            await uow.bind_tenant(call.tenant_id)
             await uow.calls.add(call)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         found = await uow.calls.of_conversation(tenant.id, conversation.id)
         assert list(found) == [calls[1], calls[2], calls[0]]
         assert await uow.calls.of_conversation(uuid.uuid4(), conversation.id) == []
@@ -104,14 +111,18 @@ async def test_a_message_round_trips_through_add_get_and_save(backend: Backend) 
     tenant, _ = await stored_tenant(backend.new_uow)
     async with backend.new_uow() as uow:
         now = await uow.now()
+        await uow.bind_tenant(tenant.id)
         conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
         message = a_message(tenant.id, now, conversation_id=conversation.id)
+        await uow.bind_tenant(message.tenant_id)
         await uow.messages.add(message)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.messages.get(tenant.id, message.id) == message
         attempted = attrs.evolve(message, send_attempted_at=now + timedelta(seconds=2))
+        await uow.bind_tenant(attempted.tenant_id)
         await uow.messages.save(attempted)
         await uow.commit()
 
@@ -122,11 +133,14 @@ async def test_a_message_round_trips_through_add_get_and_save(backend: Backend) 
         error="provider error 30003",
     )
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.messages.get(tenant.id, message.id, lock=RowLock.UPDATE) == attempted
+        await uow.bind_tenant(sent.tenant_id)
         await uow.messages.save(sent)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.messages.get(tenant.id, message.id) == sent
 
 
@@ -135,17 +149,22 @@ async def test_a_message_is_only_found_under_its_own_tenant(backend: Backend) ->
     spark, _ = await stored_tenant(backend.new_uow, "BRIGHT-SPARK-ELECTRIC")
     async with backend.new_uow() as uow:
         message = a_message(acme.id, await uow.now())
+        await uow.bind_tenant(message.tenant_id)
         await uow.messages.add(message)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(spark.id)
         assert await uow.messages.get(spark.id, message.id) is None
+        await uow.bind_tenant(acme.id)
         assert await uow.messages.get(acme.id, uuid.uuid4()) is None
         # Saving under the wrong tenant changes nothing (the update matches no row).
+        await uow.bind_tenant(spark.id)
         await uow.messages.save(attrs.evolve(message, tenant_id=spark.id, body="hijacked"))
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(acme.id)
         assert await uow.messages.get(acme.id, message.id) == message
 
 
@@ -162,10 +181,12 @@ async def test_held_messages_come_oldest_first_and_only_held_ones(backend: Backe
             a_message(other.id, now - timedelta(hours=1), status=MessageStatus.HELD),
         ]
         for message in [*held, *same_time, *others]:
+            await uow.bind_tenant(message.tenant_id)
             await uow.messages.add(message)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         found = await uow.messages.held(tenant.id)
     # Oldest first; equal times are ordered by id, so the order is stable.
     expected = [held[0], held[2], held[1], *sorted(same_time, key=lambda m: m.id)]

@@ -16,12 +16,15 @@ from tests.support.tenants import fresh_number
 async def test_commit_makes_changes_visible_to_later_units_of_work(backend: Backend) -> None:
     tenant, number = a_tenant(), fresh_number()
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id) == tenant  # own writes are read back at once
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id) == tenant
         assert await uow.tenants.by_number(number) == tenant
 
@@ -29,10 +32,12 @@ async def test_commit_makes_changes_visible_to_later_units_of_work(backend: Back
 async def test_leaving_without_commit_discards_everything(backend: Backend) -> None:
     tenant, number = a_tenant(), fresh_number()
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id) is None
         assert await uow.tenants.by_number(number) is None
 
@@ -42,6 +47,7 @@ async def test_an_error_inside_rolls_back_and_propagates(backend: Backend) -> No
 
     async def failing() -> None:
         async with backend.new_uow() as uow:
+            await uow.bind_tenant(tenant.id)
             await uow.tenants.add(tenant)
             raise LookupError("boom")
 
@@ -49,36 +55,46 @@ async def test_an_error_inside_rolls_back_and_propagates(backend: Backend) -> No
         await failing()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id) is None
 
 
 async def test_uncommitted_changes_are_invisible_to_another_unit_of_work(backend: Backend) -> None:
     tenant = a_tenant()
     async with backend.new_uow() as writer:
+        await writer.bind_tenant(tenant.id)
         await writer.tenants.add(tenant)
         async with backend.new_uow() as reader:
+            await reader.bind_tenant(tenant.id)
             assert await reader.tenants.get(tenant.id) is None
             await writer.commit()
             # READ COMMITTED on both backends: a later read sees the commit.
+            await reader.bind_tenant(tenant.id)
             assert await reader.tenants.get(tenant.id) == tenant
 
 
 async def test_writes_after_a_commit_need_their_own_commit(backend: Backend) -> None:
     first, second = a_tenant("ACME-PLUMBING"), a_tenant("BRIGHT-SPARK-ELECTRIC")
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(first.id)
         await uow.tenants.add(first)
         await uow.commit()
+        await uow.bind_tenant(second.id)
         await uow.tenants.add(second)
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(first.id)
         assert await uow.tenants.get(first.id) == first
+        await uow.bind_tenant(second.id)
         assert await uow.tenants.get(second.id) is None
 
 
 async def test_now_is_tz_aware_and_fixed_for_the_unit_of_work(backend: Backend) -> None:
     async with backend.new_uow() as uow:
         first = await uow.now()
-        await uow.tenants.add(a_tenant())
+        tenant = a_tenant()
+        await uow.bind_tenant(tenant.id)
+        await uow.tenants.add(tenant)
         assert await uow.now() == first
     assert first.tzinfo is not None
     assert first.utcoffset() is not None
@@ -100,11 +116,14 @@ async def test_tenant_save_round_trips_every_field(backend: Backend) -> None:
         short_call_threshold_seconds=7,
     )
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id, lock=RowLock.UPDATE) == tenant
+        await uow.bind_tenant(changed.id)
         await uow.tenants.save(changed)
         await uow.commit()
 
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id, lock=RowLock.SHARE) == changed
 
 
@@ -141,6 +160,7 @@ async def test_a_taken_number_raises_and_the_unit_of_work_stores_nothing(backend
 
     async def onboard_with_a_taken_number() -> None:
         async with backend.new_uow() as uow:
+            await uow.bind_tenant(newcomer.id)
             await uow.tenants.add(newcomer)
             await uow.numbers.assign(number, newcomer.id)
             await uow.commit()
@@ -150,6 +170,7 @@ async def test_a_taken_number_raises_and_the_unit_of_work_stores_nothing(backend
 
     assert raised.value.number == number
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(newcomer.id)
         assert await uow.tenants.get(newcomer.id) is None
         assert await uow.tenants.by_number(number) == owner
         assert await uow.numbers.of_tenant(newcomer.id) == []
@@ -158,6 +179,7 @@ async def test_a_taken_number_raises_and_the_unit_of_work_stores_nothing(backend
 async def test_a_number_cannot_be_assigned_twice_in_one_unit_of_work(backend: Backend) -> None:
     tenant, number = a_tenant(), fresh_number()
     async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)
         with pytest.raises(NumberAlreadyTaken):

@@ -148,7 +148,7 @@ def test_db_upgrade_and_downgrade_on_a_fresh_database(pg_admin_url) -> None:
     )
     try:
         assert nmc_inline("db", "upgrade", env=env).exit_code == 0
-        assert scalar(url, count_tables) == 7
+        assert scalar(url, count_tables) == 10
         assert nmc_inline("db", "downgrade", "base", env=env).exit_code == 0
         assert scalar(url, count_tables) == 0
         bad = nmc_inline("db", "upgrade", "nosuchrevision", env=env)

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from nmc_adapters.postgres import sqlalchemy_url
 from nmc_adapters.postgres.migrate import downgrade, upgrade
-from nmc_adapters.postgres.tables import metadata
+from nmc_adapters.postgres.tables import TENANT_TABLES, metadata
 from tests.support.databases import create_database, drop_database, with_database
 
 TABLES = {
@@ -22,6 +22,9 @@ TABLES = {
     "calls",
     "messages",
     "outbox_events",
+    "users",
+    "catalog_items",
+    "quotes",
 }
 
 
@@ -64,3 +67,25 @@ def test_upgrade_downgrade_upgrade(pristine: str) -> None:
 def test_migrated_schema_matches_the_tables_the_code_queries(pristine: str) -> None:
     upgrade(pristine)
     assert schema_drift(pristine) == []
+
+
+def test_tenant_tables_have_forced_row_level_security(pristine: str) -> None:
+    upgrade(pristine)
+    engine = create_engine(sqlalchemy_url(pristine))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relname = ANY(:names)"
+                ),
+                {"names": list(TABLES)},
+            ).all()
+            app_role = conn.execute(
+                text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'nmc_app'")
+            ).one()
+    finally:
+        engine.dispose()
+    guarded = {name for name, enabled, forced in rows if enabled and forced}
+    assert guarded == set(TENANT_TABLES)
+    assert tuple(app_role) == (False, False)

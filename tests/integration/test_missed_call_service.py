@@ -43,7 +43,7 @@ async def _count(engine: AsyncEngine, query) -> int:
         return (await conn.execute(query)).scalar_one()
 
 
-async def test_missed_call_queues_one_text_back_naming_the_business(new_uow, engine) -> None:
+async def test_missed_call_queues_one_text_back_naming_the_business(new_uow, admin_engine) -> None:
     tenant, number = await onboard(new_uow, name="ACME-PLUMBING")
     caller = caller_number()
 
@@ -51,6 +51,7 @@ async def test_missed_call_queues_one_text_back_naming_the_business(new_uow, eng
 
     assert result.outcome is ReportOutcome.TEXT_BACK_QUEUED
     async with new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         message = await uow.messages.get(tenant.id, result.message_id, lock=RowLock.NONE)
     assert message is not None
     assert (message.to, message.from_) == (caller, number)
@@ -61,11 +62,13 @@ async def test_missed_call_queues_one_text_back_naming_the_business(new_uow, eng
         .select_from(outbox_events)
         .where(outbox_events.c.payload["message_id"].astext == str(message.id))
     )
-    assert await _count(engine, outbox) == 1
+    assert await _count(admin_engine, outbox) == 1
 
 
 @pytest.mark.parametrize("concurrent", [False, True])
-async def test_five_replays_store_one_event_and_one_outbox_row(new_uow, engine, concurrent) -> None:
+async def test_five_replays_store_one_event_and_one_outbox_row(
+    new_uow, admin_engine, concurrent
+) -> None:
     tenant, number = await onboard(new_uow)
     sid, caller = _call_sid(), caller_number()
     reports = [_report(number, caller, sid) for _ in range(5)]
@@ -80,16 +83,18 @@ async def test_five_replays_store_one_event_and_one_outbox_row(new_uow, engine, 
     events = (
         select(func.count()).select_from(webhook_events).where(webhook_events.c.event_key == sid)
     )
-    assert await _count(engine, events) == 1
+    assert await _count(admin_engine, events) == 1
     queued = (
         select(func.count())
         .select_from(outbox_events)
         .where(outbox_events.c.tenant_id == tenant.id, outbox_events.c.topic == "message.queued.v1")
     )
-    assert await _count(engine, queued) == 1
+    assert await _count(admin_engine, queued) == 1
 
 
-async def test_second_call_while_conversation_open_gets_no_second_text(new_uow, engine) -> None:
+async def test_second_call_while_conversation_open_gets_no_second_text(
+    new_uow, admin_engine
+) -> None:
     tenant, number = await onboard(new_uow)
     caller = caller_number()
 
@@ -100,23 +105,24 @@ async def test_second_call_while_conversation_open_gets_no_second_text(new_uow, 
     assert second.outcome is ReportOutcome.CONVERSATION_OPEN
     assert second.conversation_id == first.conversation_id
     async with new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
         calls = await uow.calls.of_conversation(tenant.id, first.conversation_id)
     assert [c.reason for c in calls] == ["no_answer", "busy"]
     sent = select(func.count()).select_from(messages).where(messages.c.tenant_id == tenant.id)
-    assert await _count(engine, sent) == 1
+    assert await _count(admin_engine, sent) == 1
 
 
-async def test_unknown_number_stores_nothing(new_uow, engine) -> None:
+async def test_unknown_number_stores_nothing(new_uow, admin_engine) -> None:
     sid = _call_sid()
     result = await report_call_status(new_uow(), _report("+14155550000", caller_number(), sid))
     assert result.outcome is ReportOutcome.UNKNOWN_NUMBER
     events = (
         select(func.count()).select_from(webhook_events).where(webhook_events.c.event_key == sid)
     )
-    assert await _count(engine, events) == 0
+    assert await _count(admin_engine, events) == 0
 
 
-async def test_answered_call_is_recorded_without_a_text(new_uow, engine) -> None:
+async def test_answered_call_is_recorded_without_a_text(new_uow, admin_engine) -> None:
     tenant, number = await onboard(new_uow)
     result = await report_call_status(
         new_uow(), _report(number, caller_number(), _call_sid(), "completed")
@@ -127,8 +133,8 @@ async def test_answered_call_is_recorded_without_a_text(new_uow, engine) -> None
         .select_from(outbox_events)
         .where(outbox_events.c.tenant_id == tenant.id, outbox_events.c.topic == "message.queued.v1")
     )
-    assert await _count(engine, queued) == 0
-    async with engine.connect() as conn:
+    assert await _count(admin_engine, queued) == 0
+    async with admin_engine.connect() as conn:
         outcome = (
             await conn.execute(
                 text("SELECT outcome FROM calls WHERE tenant_id = :t"), {"t": tenant.id}

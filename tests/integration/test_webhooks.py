@@ -98,7 +98,9 @@ async def test_incoming_call_dials_the_forward_to_number(client, new_uow) -> Non
     ("status", "reason"),
     [("no-answer", "no_answer"), ("busy", "busy"), ("failed", "failed"), ("canceled", "canceled")],
 )
-async def test_missed_dial_queues_one_text_back(client, new_uow, engine, status, reason) -> None:
+async def test_missed_dial_queues_one_text_back(
+    client, new_uow, admin_engine, status, reason
+) -> None:
     tenant, number = await onboard(new_uow, name="ACME-PLUMBING")
     caller = caller_number()
 
@@ -106,8 +108,8 @@ async def test_missed_dial_queues_one_text_back(client, new_uow, engine, status,
 
     assert response.status_code == 200
     assert "<Response>" in response.text
-    assert await text_backs(engine, tenant.id) == 1
-    async with engine.connect() as conn:
+    assert await text_backs(admin_engine, tenant.id) == 1
+    async with admin_engine.connect() as conn:
         row = (await conn.execute(select(calls).where(calls.c.tenant_id == tenant.id))).one()
         body = (
             await conn.execute(select(messages.c.body).where(messages.c.tenant_id == tenant.id))
@@ -116,21 +118,23 @@ async def test_missed_dial_queues_one_text_back(client, new_uow, engine, status,
     assert "ACME-PLUMBING" in body
 
 
-async def test_answered_call_sends_nothing(client, new_uow, engine) -> None:
+async def test_answered_call_sends_nothing(client, new_uow, admin_engine) -> None:
     tenant, number = await onboard(new_uow)
     params = status_callback(number, caller_number(), call_sid(), "completed", duration=42)
 
     assert (await post(client, STATUS, params)).status_code == 200
 
-    assert await text_backs(engine, tenant.id) == 0
-    assert await count(engine, calls, calls.c.tenant_id == tenant.id, calls.c.outcome == "answered")
+    assert await text_backs(admin_engine, tenant.id) == 0
+    assert await count(
+        admin_engine, calls, calls.c.tenant_id == tenant.id, calls.c.outcome == "answered"
+    )
 
 
 async def test_short_call_rule_turns_a_short_answer_into_a_missed_call(
-    client, new_uow, engine
+    client, new_uow, admin_engine
 ) -> None:
     tenant, number = await onboard(new_uow)
-    async with engine.begin() as conn:
+    async with admin_engine.begin() as conn:
         await conn.execute(
             update(tenants).where(tenants.c.id == tenant.id).values(short_call_threshold_seconds=10)
         )
@@ -140,14 +144,14 @@ async def test_short_call_rule_turns_a_short_answer_into_a_missed_call(
     assert (await post(client, STATUS, short)).status_code == 200
     assert (await post(client, STATUS, long)).status_code == 200
 
-    assert await text_backs(engine, tenant.id) == 1
+    assert await text_backs(admin_engine, tenant.id) == 1
     assert await count(
-        engine, calls, calls.c.tenant_id == tenant.id, calls.c.reason == "short_call"
+        admin_engine, calls, calls.c.tenant_id == tenant.id, calls.c.reason == "short_call"
     )
 
 
 async def test_ringing_is_not_an_outcome_and_does_not_block_the_final_status(
-    client, new_uow, engine
+    client, new_uow, admin_engine
 ) -> None:
     tenant, number = await onboard(new_uow)
     sid, caller = call_sid(), caller_number()
@@ -155,13 +159,13 @@ async def test_ringing_is_not_an_outcome_and_does_not_block_the_final_status(
     await post(client, STATUS, status_callback(number, caller, sid, "ringing"))
     await post(client, STATUS, status_callback(number, caller, sid, "no-answer"))
 
-    assert await count(engine, webhook_events, webhook_events.c.event_key == sid) == 1
-    assert await text_backs(engine, tenant.id) == 1
+    assert await count(admin_engine, webhook_events, webhook_events.c.event_key == sid) == 1
+    assert await text_backs(admin_engine, tenant.id) == 1
 
 
 @pytest.mark.parametrize("concurrent", [False, True], ids=["sequential", "concurrent"])
 async def test_replayed_five_times_one_event_one_outbox_row(
-    client, new_uow, engine, concurrent
+    client, new_uow, admin_engine, concurrent
 ) -> None:
     tenant, number = await onboard(new_uow)
     sid, caller = call_sid(), caller_number()
@@ -178,12 +182,12 @@ async def test_replayed_five_times_one_event_one_outbox_row(
         ]
 
     assert [r.status_code for r in responses] == [200] * 5
-    assert await count(engine, webhook_events, webhook_events.c.event_key == sid) == 1
-    assert await text_backs(engine, tenant.id) == 1
+    assert await count(admin_engine, webhook_events, webhook_events.c.event_key == sid) == 1
+    assert await text_backs(admin_engine, tenant.id) == 1
 
 
 async def test_calling_again_while_the_conversation_is_open_gets_no_second_text(
-    client, new_uow, engine
+    client, new_uow, admin_engine
 ) -> None:
     tenant, number = await onboard(new_uow)
     caller = caller_number()
@@ -191,9 +195,9 @@ async def test_calling_again_while_the_conversation_is_open_gets_no_second_text(
     await post(client, STATUS, status_callback(number, caller, call_sid()))
     await post(client, STATUS, status_callback(number, caller, call_sid(), "busy"))
 
-    assert await text_backs(engine, tenant.id) == 1
-    assert await count(engine, calls, calls.c.tenant_id == tenant.id) == 2
-    async with engine.connect() as conn:
+    assert await text_backs(admin_engine, tenant.id) == 1
+    assert await count(admin_engine, calls, calls.c.tenant_id == tenant.id) == 2
+    async with admin_engine.connect() as conn:
         conversation_ids = set(
             (
                 await conn.execute(
@@ -217,7 +221,7 @@ async def test_calling_again_while_the_conversation_is_open_gets_no_second_text(
     ],
 )
 async def test_bad_or_missing_signature_is_401_and_stores_nothing(
-    client, new_uow, engine, signature
+    client, new_uow, admin_engine, signature
 ) -> None:
     tenant, number = await onboard(new_uow)
     sid = call_sid()
@@ -236,12 +240,12 @@ async def test_bad_or_missing_signature_is_401_and_stores_nothing(
     response = await client.post(STATUS, data=params, headers=headers)
 
     assert response.status_code == 401
-    assert await count(engine, webhook_events, webhook_events.c.event_key == sid) == 0
-    assert await text_backs(engine, tenant.id) == 0
+    assert await count(admin_engine, webhook_events, webhook_events.c.event_key == sid) == 0
+    assert await text_backs(admin_engine, tenant.id) == 0
 
 
 async def test_signature_over_the_url_with_explicit_port_is_accepted(
-    client, new_uow, engine
+    client, new_uow, admin_engine
 ) -> None:
     tenant, number = await onboard(new_uow)
     params = status_callback(number, caller_number(), call_sid())
@@ -250,10 +254,10 @@ async def test_signature_over_the_url_with_explicit_port_is_accepted(
     response = await post(client, STATUS, params, signature=signature)
 
     assert response.status_code == 200
-    assert await text_backs(engine, tenant.id) == 1
+    assert await text_backs(admin_engine, tenant.id) == 1
 
 
-async def test_unknown_number_is_a_200_no_op_with_a_warning(client, engine) -> None:
+async def test_unknown_number_is_a_200_no_op_with_a_warning(client, admin_engine) -> None:
     buffer = io.StringIO()
     configure_logging("json", "info", stream=buffer)
     sid, unknown = call_sid(), "+14155550199"
@@ -261,7 +265,7 @@ async def test_unknown_number_is_a_200_no_op_with_a_warning(client, engine) -> N
     response = await post(client, STATUS, status_callback(unknown, caller_number(), sid))
 
     assert response.status_code == 200
-    assert await count(engine, webhook_events, webhook_events.c.event_key == sid) == 0
+    assert await count(admin_engine, webhook_events, webhook_events.c.event_key == sid) == 0
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
     warnings = [line for line in lines if line["event"] == "webhook.unknown_number"]
     assert [w["level"] for w in warnings] == ["warning"]

@@ -85,14 +85,16 @@ def sent_to(fake: FakeTwilio, number: str) -> list:
     return [m for m in fake.messages if m.to == number]
 
 
-async def test_the_text_back_reaches_the_provider_once(settings, fake, new_uow, engine) -> None:
+async def test_the_text_back_reaches_the_provider_once(
+    settings, fake, new_uow, admin_engine
+) -> None:
     _, number = await onboard(new_uow, name="ACME-PLUMBING")
     caller = caller_number()
 
     async with running(worker(settings)):
         result = await missed_call(new_uow, number, caller)
         await eventually(lambda: sent_to(fake, caller))
-        row = await eventually(lambda: _dispatched(engine, result.message_id))
+        row = await eventually(lambda: _dispatched(admin_engine, result.message_id))
 
     [sms] = sent_to(fake, caller)
     assert (sms.from_, sms.to) == (number, caller)
@@ -101,7 +103,7 @@ async def test_the_text_back_reaches_the_provider_once(settings, fake, new_uow, 
         f"{PUBLIC_BASE_URL}/webhooks/twilio/sms/status?message_id={result.message_id}"
     )
     assert row.dispatched_at is not None  # kept, not deleted
-    stored = await message_row(engine, result.message_id)
+    stored = await message_row(admin_engine, result.message_id)
     assert (stored.provider_sid, stored.status) == (sms.sid, "queued")
 
 
@@ -110,13 +112,13 @@ async def _dispatched(engine: AsyncEngine, message_id):
     return row if row.dispatched_at is not None else None
 
 
-async def test_pending_tenant_is_held_until_approved(settings, fake, new_uow, engine) -> None:
+async def test_pending_tenant_is_held_until_approved(settings, fake, new_uow, admin_engine) -> None:
     tenant, number = await onboard(new_uow, approved=False)
     caller = caller_number()
 
     async with running(worker(settings)):
         result = await missed_call(new_uow, number, caller)
-        await eventually(lambda: _status_is(engine, result.message_id, "held"))
+        await eventually(lambda: _status_is(admin_engine, result.message_id, "held"))
         assert sent_to(fake, caller) == []
 
         await approve_compliance(new_uow(), tenant.id)
@@ -125,16 +127,16 @@ async def test_pending_tenant_is_held_until_approved(settings, fake, new_uow, en
     assert len(sent_to(fake, caller)) == 1
 
 
-async def test_rejected_tenant_sends_nothing(settings, fake, new_uow, engine) -> None:
+async def test_rejected_tenant_sends_nothing(settings, fake, new_uow, admin_engine) -> None:
     tenant, number = await onboard(new_uow, approved=False)
     caller = caller_number()
 
     async with running(worker(settings)):
         await reject_compliance(new_uow(), tenant.id, "brand not verified")
         result = await missed_call(new_uow, number, caller)
-        await eventually(lambda: _dispatched(engine, result.message_id))
+        await eventually(lambda: _dispatched(admin_engine, result.message_id))
 
-    assert (await message_row(engine, result.message_id)).status == "held"
+    assert (await message_row(admin_engine, result.message_id)).status == "held"
     assert sent_to(fake, caller) == []
 
 
@@ -142,14 +144,16 @@ async def _status_is(engine: AsyncEngine, message_id, status: str) -> bool:
     return (await message_row(engine, message_id)).status == status
 
 
-async def test_provider_5xx_is_retried_without_a_duplicate(settings, fake, new_uow, engine) -> None:
+async def test_provider_5xx_is_retried_without_a_duplicate(
+    settings, fake, new_uow, admin_engine
+) -> None:
     _, number = await onboard(new_uow)
     caller = caller_number()
     fake.fail_next(2, status=500)
 
     async with running(worker(settings)):
         result = await missed_call(new_uow, number, caller)
-        row = await eventually(lambda: _dispatched(engine, result.message_id))
+        row = await eventually(lambda: _dispatched(admin_engine, result.message_id))
 
     assert len(sent_to(fake, caller)) == 1
     assert row.attempts == 2
@@ -157,7 +161,7 @@ async def test_provider_5xx_is_retried_without_a_duplicate(settings, fake, new_u
 
 
 async def test_timeout_after_the_provider_accepted_is_reconciled_not_resent(
-    settings, fake, new_uow, engine
+    settings, fake, new_uow, admin_engine
 ) -> None:
     _, number = await onboard(new_uow)
     caller = caller_number()
@@ -173,21 +177,21 @@ async def test_timeout_after_the_provider_accepted_is_reconciled_not_resent(
         ambiguous = build_worker(settings, policy=FAST_RETRIES, rng=random.Random(1), sender=sender)
         async with running(ambiguous):
             result = await missed_call(new_uow, number, caller)
-            row = await eventually(lambda: _dispatched(engine, result.message_id))
+            row = await eventually(lambda: _dispatched(admin_engine, result.message_id))
 
     [sms] = sent_to(fake, caller)
     assert row.attempts == 1  # one ambiguous failure, then reconciliation found it
-    assert (await message_row(engine, result.message_id)).provider_sid == sms.sid
+    assert (await message_row(admin_engine, result.message_id)).provider_sid == sms.sid
 
 
-async def test_dead_letter_after_max_attempts(settings, fake, new_uow, engine) -> None:
+async def test_dead_letter_after_max_attempts(settings, fake, new_uow, admin_engine) -> None:
     _, number = await onboard(new_uow)
     caller = caller_number()
     fake.fail_next(FAST_RETRIES.max_attempts, status=503)
 
     async with running(worker(settings)):
         result = await missed_call(new_uow, number, caller)
-        row = await eventually(lambda: _dead(engine, result.message_id))
+        row = await eventually(lambda: _dead(admin_engine, result.message_id))
 
     assert row.attempts == FAST_RETRIES.max_attempts
     assert row.dispatched_at is None
@@ -260,15 +264,15 @@ async def test_notification_wakes_an_idle_worker(settings, fake, new_uow) -> Non
         await eventually(lambda: sent_to(fake, caller), within=10)
 
 
-async def test_unknown_topic_is_dead_lettered(settings, engine) -> None:
+async def test_unknown_topic_is_dead_lettered(settings, admin_engine) -> None:
     topic = f"mystery.{uuid.uuid4().hex[:6]}.v1"
-    async with engine.begin() as conn:
+    async with admin_engine.begin() as conn:
         await conn.execute(
             insert(outbox_events).values(topic=topic, payload={"type": topic}, schema_version=1)
         )
 
     async def dead():
-        async with engine.connect() as conn:
+        async with admin_engine.connect() as conn:
             query = select(outbox_events).where(outbox_events.c.topic == topic)
             row = (await conn.execute(query)).one()
         return row if row.dead_at is not None else None

@@ -59,7 +59,9 @@ class TenantRepository(Protocol):
 
     async def get(self, tenant_id: UUID, *, lock: RowLock = RowLock.NONE) -> Tenant | None: ...
 
-    async def by_number(self, number: str) -> Tenant | None: ...
+    async def by_number(self, number: str) -> Tenant | None:
+        """The tenant a number routes to; binds the unit of work to it (or to none)."""
+        ...
 
     async def save(self, tenant: Tenant) -> None: ...
 
@@ -141,6 +143,13 @@ class UnitOfWork(Protocol):
 
     async def now(self) -> datetime:
         """The database's clock, fixed for the whole transaction."""
+        ...
+
+    async def bind_tenant(self, tenant_id: UUID) -> None:
+        """Scope the unit of work to one tenant (row-level security's second wall).
+
+        `tenants.by_number` binds to the number's tenant by itself.
+        """
         ...
 
     async def commit(self) -> None: ...

@@ -6,6 +6,7 @@ from collections import ChainMap
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
+from uuid import UUID
 
 from nmc_adapters.memory.repositories import (
     InMemoryCalls,
@@ -77,6 +78,7 @@ class InMemoryUnitOfWork:
     outbox: Outbox
 
     def __init__(self, store: InMemoryStore) -> None:
+        self.bound_tenant: UUID | None = None
         self._store = store
         self._staged: dict[str, dict[Any, Any]] | None = None
         self._now: datetime | None = None
@@ -107,6 +109,12 @@ class InMemoryUnitOfWork:
 
     async def now(self) -> datetime:
         return self._clock()
+
+    async def bind_tenant(self, tenant_id: UUID) -> None:
+        # The fake has no second wall: its queries' tenant filter is the only one. It records
+        # the binding so tests can see that a use case scoped itself.
+        self._require()
+        self.bound_tenant = tenant_id
 
     async def commit(self) -> None:
         staged = self._require()

@@ -23,7 +23,7 @@ from nmc_adapters.postgres.rows import (
     tenant_from_row,
     tenant_row,
 )
-from nmc_adapters.postgres.sql import Db, compiled
+from nmc_adapters.postgres.sql import Db, Transaction, compiled
 from nmc_adapters.postgres.tables import (
     calls,
     conversations,
@@ -63,6 +63,12 @@ def _locks(query) -> dict[RowLock, bytes]:  # type: ignore[no-untyped-def]
 
 _TENANT_INSERT = _insert(tenants, TENANT_COLUMNS)
 _TENANT_GET = _locks(select(tenants).where(tenants.c.id == bindparam("id")))
+# Routing happens before we know the tenant: bind the transaction to the number's tenant (or to
+# none) from the routing table, which row-level security does not guard, then read the tenant.
+_ROUTE = (
+    b"SELECT set_config('app.tenant_id', COALESCE((SELECT tenant_id::text FROM phone_numbers "
+    b"WHERE e164 = %(number)s::text), ''), true)"
+)
 _TENANT_BY_NUMBER = compiled(
     select(tenants)
     .join(phone_numbers, phone_numbers.c.tenant_id == tenants.c.id)
@@ -76,9 +82,9 @@ _TENANT_SAVE = compiled(
 
 
 class PgTenants:
-    """Tenants; `by_number` is the webhook hot path (one indexed join)."""
+    """Tenants; `by_number` is the webhook hot path (one round trip, routing included)."""
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Transaction) -> None:
         self._db = db
 
     async def add(self, tenant: Tenant) -> None:
@@ -89,8 +95,11 @@ class PgTenants:
         return None if row is None else tenant_from_row(row)
 
     async def by_number(self, number: str) -> Tenant | None:
+        await self._db.run(_ROUTE, {"number": number})
         row = await self._db.one(_TENANT_BY_NUMBER, {"number": number})
-        return None if row is None else tenant_from_row(row)
+        tenant = None if row is None else tenant_from_row(row)
+        self._db.bound(None if tenant is None else tenant.id)
+        return tenant
 
     async def save(self, tenant: Tenant) -> None:
         await self._db.run(_TENANT_SAVE, tenant_row(tenant))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -23,6 +24,8 @@ from sqlalchemy.sql import ClauseElement
 __all__ = ["Db", "Row", "Transaction", "autocommit", "compiled", "driver"]
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+# Transaction-local (the `true`): a pooled connection never carries a tenant to its next user.
+_BIND = b"SELECT set_config('app.tenant_id', %(tenant)s::text, true)"
 Row = dict[str, Any]
 
 
@@ -70,7 +73,8 @@ class Transaction(Db):
     """BEGIN … COMMIT on an autocommit connection in pipeline mode (see the module docstring).
 
     After `commit()` a new transaction begins with the next statement; `close()` rolls back
-    whatever was not committed.
+    whatever was not committed. `bind()` scopes it to one tenant for row-level security
+    (`SET LOCAL app.tenant_id`), again in every transaction that follows.
     """
 
     def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -79,6 +83,7 @@ class Transaction(Db):
         self._pipeline: psycopg.AsyncPipeline | None = None
         self._open = False
         self._now: psycopg.AsyncCursor[Any] | None = None
+        self._tenant: str = ""
 
     async def start(self) -> None:
         self._pipeline = await self._stack.enter_async_context(self.conn.pipeline())
@@ -91,6 +96,18 @@ class Transaction(Db):
         if not self._open:
             await self.conn.execute(b"BEGIN")
             self._open = True
+            if self._tenant:
+                await self.conn.execute(_BIND, {"tenant": self._tenant})
+
+    async def bind(self, tenant_id: UUID | None) -> None:
+        """Scope this and the following transactions to one tenant (None: to none at all)."""
+        self._tenant = "" if tenant_id is None else str(tenant_id)
+        await self._ready()
+        await self.conn.execute(_BIND, {"tenant": self._tenant})
+
+    def bound(self, tenant_id: UUID | None) -> None:
+        """Record a binding a statement of ours already made (see PgTenants.by_number)."""
+        self._tenant = "" if tenant_id is None else str(tenant_id)
 
     async def now(self) -> Any:
         assert self._now is not None, "transaction not started"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKeyConstraint,
@@ -17,16 +18,20 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, UUID
 
 __all__ = [
+    "TENANT_TABLES",
     "calls",
+    "catalog_items",
     "conversations",
     "messages",
     "metadata",
     "outbox_events",
     "phone_numbers",
+    "quotes",
     "tenants",
+    "users",
     "webhook_events",
 ]
 
@@ -182,3 +187,72 @@ outbox_events = Table(
         postgresql_where=text("dispatched_at IS NULL AND dead_at IS NULL"),
     ),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    _ts("created_at", now=True),
+    _ts("updated_at", now=True),
+    PrimaryKeyConstraint("tenant_id", "id", name="users_pkey"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    UniqueConstraint("tenant_id", "subject", name="users_one_per_subject"),
+    UniqueConstraint("tenant_id", "email", name="users_one_per_email"),
+    CheckConstraint("role IN ('OWNER', 'TECH')", name="user_role_known"),
+)
+
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    # The case-insensitive form of the name: unique per tenant, and the list's sort key.
+    Column("name_key", Text, nullable=False),
+    Column("aliases", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("price_cents", Integer, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    _ts("created_at", now=True),
+    _ts("updated_at", now=True),
+    PrimaryKeyConstraint("tenant_id", "id", name="catalog_items_pkey"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    UniqueConstraint("tenant_id", "name_key", name="catalog_items_one_per_name"),
+    CheckConstraint("price_cents BETWEEN 0 AND 10000000", name="price_range"),
+    CheckConstraint("duration_minutes BETWEEN 5 AND 1440", name="duration_range"),
+    CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_shape"),
+)
+
+# A quote is a snapshot of the item's price: the booking records this, not the live price.
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("item_id", UUID(as_uuid=True), nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    _ts("created_at", now=True),
+    PrimaryKeyConstraint("tenant_id", "id", name="quotes_pkey"),
+    ForeignKeyConstraint(["tenant_id", "item_id"], ["catalog_items.tenant_id", "catalog_items.id"]),
+)
+
+# Tables whose rows belong to one tenant, guarded by row-level security (migration 0002).
+# phone_numbers (routing), webhook_events and outbox_events are cross-tenant system tables.
+TENANT_TABLES = {
+    "tenants": "id",
+    "users": "tenant_id",
+    "catalog_items": "tenant_id",
+    "quotes": "tenant_id",
+    "conversations": "tenant_id",
+    "calls": "tenant_id",
+    "messages": "tenant_id",
+}

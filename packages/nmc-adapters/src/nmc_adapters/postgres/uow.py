@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+from uuid import UUID
 
 import psycopg
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from nmc_adapters.postgres.outbox import PgOutbox
@@ -33,24 +34,44 @@ from nmc_domain.ports import (
     WebhookEventLog,
 )
 
-__all__ = ["PgUnitOfWork", "create_engine", "is_reachable"]
+__all__ = ["APP_ROLE", "PgUnitOfWork", "create_engine", "is_reachable"]
 
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, OSError)
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+APP_ROLE = "nmc_app"  # created by migration 0002: no superuser, owns no table, no BYPASSRLS
+
+
+def create_engine(
+    database_url: str, *, pool_size: int = 10, role: str | None = APP_ROLE
+) -> AsyncEngine:
     """An async engine (psycopg 3) for any accepted URL spelling.
+
+    Every connection first becomes `role` (SET ROLE), so row-level security holds whoever the
+    URL's user is; the user must be that role or a member of it (the migrating user is). Tools
+    that must see every tenant (tests' assertions) pass `role=None`.
 
     Connections are in autocommit mode: transactions are begun and committed explicitly, so
     they can be pipelined (see `sql.Transaction`); a single statement needs no BEGIN at all.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
     )
+    if role is not None:
+        set_role = f"SET ROLE {role}"
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _become_app_role(dbapi_connection: Any, _: object) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(set_role)
+            cursor.close()
+            dbapi_connection.commit()  # a session setting must not be rolled back with a tx
+
+    return engine
 
 
 async def is_reachable(engine: AsyncEngine) -> bool:
@@ -122,6 +143,9 @@ class PgUnitOfWork:
         if self._now is None:
             self._now = await self._require().now()
         return self._now
+
+    async def bind_tenant(self, tenant_id: UUID) -> None:
+        await self._require().bind(tenant_id)
 
     async def commit(self) -> None:
         await self._require().commit()

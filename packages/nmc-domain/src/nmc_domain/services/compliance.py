@@ -31,6 +31,7 @@ async def reject_compliance(uow: UnitOfWork, tenant_id: UUID, reason: str) -> Te
 async def _locked(uow: UnitOfWork, tenant_id: UUID) -> Tenant:
     # FOR UPDATE waits for any dispatch that read the old status (FOR SHARE) to finish, so a
     # message is either sent under the old status or held before the release runs.
+    await uow.bind_tenant(tenant_id)
     tenant = await uow.tenants.get(tenant_id, lock=RowLock.UPDATE)
     if tenant is None:
         raise TenantNotFound(tenant_id)

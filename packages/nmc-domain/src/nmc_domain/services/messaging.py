@@ -59,6 +59,7 @@ async def dispatch_message(
     """
     tenant_id, message_id = event.tenant_id, event.message_id
     async with new_uow() as uow:
+        await uow.bind_tenant(tenant_id)
         message = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
         if message is None:
             return DispatchOutcome.MISSING
@@ -85,6 +86,7 @@ async def dispatch_message(
             await _record(new_uow, event, receipt=receipt)
             return DispatchOutcome.RECONCILED
         async with new_uow() as uow:
+            await uow.bind_tenant(tenant_id)
             current = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
             if current is None or current.provider_sid is not None:
                 return DispatchOutcome.ALREADY_DONE
@@ -117,6 +119,7 @@ async def _record(
     rejected: SmsRejected | None = None,
 ) -> None:
     async with new_uow() as uow:
+        await uow.bind_tenant(event.tenant_id)
         message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
         if message is None:
             return
@@ -138,6 +141,7 @@ async def _record(
 async def release_held_messages(uow: UnitOfWork, tenant_id: UUID) -> int:
     """Queue again every held message of a tenant that may now send; returns how many."""
     async with uow:
+        await uow.bind_tenant(tenant_id)
         tenant = await uow.tenants.get(tenant_id, lock=RowLock.SHARE)
         if tenant is None or not tenant.may_send:
             return 0

@@ -49,6 +49,7 @@ async def onboard_tenant(
         ring_timeout_seconds=command.ring_timeout_seconds,
     )
     async with uow:
+        await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)  # NumberAlreadyTaken rolls everything back
         await uow.commit()

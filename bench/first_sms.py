@@ -167,6 +167,7 @@ def main() -> None:
                 NMC_TWILIO_ACCOUNT_SID=SID,
                 NMC_TWILIO_AUTH_TOKEN=TOKEN,
                 NMC_TWILIO_API_BASE=fake.base_url,
+                NMC_JWT_SECRET="bench-jwt-secret-of-at-least-32-bytes",
             )
             procs.append(start(["-m", "nmc_api", "--port", str(port)], env, home / "api.log"))
             for n in range(args.workers):

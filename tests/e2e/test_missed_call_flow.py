@@ -19,7 +19,7 @@ from nmc_adapters.twilio.fake_server import FakeTwilio
 from tests.support.cli import clean_env, nmc
 from tests.support.processes import Running, free_port
 from tests.support.tenants import caller_number, fresh_number
-from tests.support.twilio import ACCOUNT_SID, call_sid, dial_action, sign
+from tests.support.twilio import ACCOUNT_SID, JWT_SECRET, call_sid, dial_action, sign
 
 TOKEN = "e2e-twilio-auth-token"
 
@@ -40,6 +40,7 @@ def stack(database_url: str, fake: FakeTwilio) -> Iterator[tuple[str, dict[str, 
         NMC_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         NMC_TWILIO_AUTH_TOKEN=TOKEN,
         NMC_TWILIO_API_BASE=fake.base_url,
+        NMC_JWT_SECRET=JWT_SECRET,
     )
     api = Running([sys.executable, "-m", "nmc_api", "--port", str(port)], env)
     worker = Running([sys.executable, "-m", "nmc_worker", "--seed", "11"], env)

@@ -27,6 +27,7 @@ from tests.support.tenants import caller_number, onboard
 from tests.support.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
+    JWT_SECRET,
     PUBLIC_BASE_URL,
     call_sid,
     dial_action,
@@ -46,6 +47,7 @@ def settings(database_url: str) -> Settings:
         public_base_url=PUBLIC_BASE_URL,
         twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN,
+        jwt_secret=JWT_SECRET,
     )
 
 

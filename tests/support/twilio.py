@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 AUTH_TOKEN = "acme-test-auth-token"
 ACCOUNT_SID = "AC" + "a1" * 16
 PUBLIC_BASE_URL = "https://nmc.example.com"
+JWT_SECRET = "acme-test-jwt-secret-of-at-least-32-bytes"
 
 
 def sign(url: str, params: Mapping[str, str], token: str = AUTH_TOKEN) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from litestar import Litestar, MediaType, Response
 from litestar.di import Provide
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from nmc_api.deps import AnyRequest, ApiDeps
 from nmc_api.health import health_routes
+from nmc_api.v1.problems import PROBLEM_HANDLERS
+from nmc_api.v1.router import v1_router
 from nmc_api.webhooks import twilio_routes
 from nmc_domain.errors import InvalidInput, StorageUnavailable
 
@@ -26,6 +32,14 @@ def _unavailable(_: AnyRequest, exc: StorageUnavailable) -> Response[str]:
     return Response("database unavailable, try again", status_code=503, media_type=MediaType.TEXT)
 
 
+def _routing_error(request: AnyRequest, exc: Exception) -> Response[Any]:
+    # Unknown paths and methods: problem+json under /v1, Litestar's plain answer elsewhere.
+    if request.url.path.startswith("/v1"):
+        return PROBLEM_HANDLERS[type(exc)](request, exc)
+    status = 404 if isinstance(exc, NotFoundException) else 405
+    return Response(str(getattr(exc, "detail", "")), status_code=status, media_type=MediaType.TEXT)
+
+
 def create_app(deps: ApiDeps) -> Litestar:
     """The ASGI app; `deps.close` runs at shutdown."""
 
@@ -33,10 +47,24 @@ def create_app(deps: ApiDeps) -> Litestar:
         return deps
 
     return Litestar(
-        route_handlers=[*health_routes, *twilio_routes],
+        route_handlers=[*health_routes, *twilio_routes, v1_router()],
         dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
-        exception_handlers={InvalidInput: _bad_input, StorageUnavailable: _unavailable},
+        exception_handlers={
+            InvalidInput: _bad_input,
+            StorageUnavailable: _unavailable,
+            NotFoundException: _routing_error,
+            MethodNotAllowedException: _routing_error,
+        },
         on_shutdown=[deps.close],
-        openapi_config=OpenAPIConfig(title="NeverMissCall", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="NeverMissCall",
+            version="0.1.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
         logging_config=None,
     )

@@ -7,15 +7,16 @@ from collections.abc import Mapping
 
 from litestar import Litestar
 
+from nmc_adapters.auth import JwtSettings, JwtVerifier
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
-from nmc_adapters.settings import Settings, SettingsError, load_settings
+from nmc_adapters.settings import Settings, SettingsError, load_settings, require_jwt_key
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
-from nmc_api.deps import ApiDeps, SignatureVerifier
+from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
 from nmc_domain.ports import UnitOfWorkFactory
 
-__all__ = ["REQUIRED", "build_app", "build_deps", "settings_or_exit"]
+__all__ = ["REQUIRED", "build_app", "build_deps", "settings_or_exit", "token_verifier"]
 
 REQUIRED = ("NMC_DATABASE_URL", "NMC_PUBLIC_BASE_URL", "NMC_TWILIO_AUTH_TOKEN")
 
@@ -23,10 +24,25 @@ REQUIRED = ("NMC_DATABASE_URL", "NMC_PUBLIC_BASE_URL", "NMC_TWILIO_AUTH_TOKEN")
 def settings_or_exit(environ: Mapping[str, str]) -> Settings:
     """The settings, or exit 2 with one line naming the variable at fault."""
     try:
-        return load_settings(environ, required=REQUIRED)
-    except SettingsError as exc:
+        settings = require_jwt_key(load_settings(environ, required=REQUIRED))
+        token_verifier(settings)  # a malformed key stops the process now, not at the first call
+    except (SettingsError, ValueError) as exc:
         print(f"nmc api: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    return settings
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """The bearer-token verifier for the configured key source."""
+    return JwtVerifier(
+        JwtSettings(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            secret=settings.jwt_secret,
+            public_key=settings.jwt_public_key,
+            jwks_url=settings.jwt_jwks_url,
+        )
+    )
 
 
 def build_deps(
@@ -34,6 +50,7 @@ def build_deps(
     *,
     new_uow: UnitOfWorkFactory | None = None,
     signature: SignatureVerifier | None = None,
+    tokens: TokenVerifier | None = None,
 ) -> ApiDeps:
     """Real adapters by default; tests pass their own ports."""
     engine = create_engine(settings.database_url)
@@ -44,6 +61,7 @@ def build_deps(
     return ApiDeps(
         new_uow=new_uow or (lambda: PgUnitOfWork(engine)),
         twilio_signature=signature or TwilioSignature(settings.twilio_auth_token),
+        tokens=tokens or token_verifier(settings),
         public_base_url=settings.public_base_url,
         ready=ready,
         close=engine.dispose,

@@ -9,9 +9,10 @@ import attrs
 from litestar import Request
 from litestar.di import NamedDependency
 
+from nmc_domain.model.users import Principal
 from nmc_domain.ports import UnitOfWorkFactory
 
-__all__ = ["AnyRequest", "ApiDeps", "Deps", "SignatureVerifier"]
+__all__ = ["AnyRequest", "ApiDeps", "Deps", "SignatureVerifier", "TokenVerifier"]
 
 
 class SignatureVerifier(Protocol):
@@ -26,12 +27,19 @@ class SignatureVerifier(Protocol):
     ) -> bool: ...
 
 
+class TokenVerifier(Protocol):
+    """Turns a bearer token into the caller it names; raises Unauthenticated otherwise."""
+
+    async def verify(self, token: str) -> Principal: ...
+
+
 @attrs.frozen
 class ApiDeps:
     """The API's composition: ports, the public base URL, readiness and cleanup."""
 
     new_uow: UnitOfWorkFactory
     twilio_signature: SignatureVerifier
+    tokens: TokenVerifier
     public_base_url: str
     ready: Callable[[], Awaitable[bool]]
     close: Callable[[], Awaitable[None]]

@@ -6,22 +6,27 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
+from uuid import UUID
 
 from sqlalchemy.exc import OperationalError
 
+from nmc_adapters.auth import mint_token
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.embedded import PostgresUnavailable
-from nmc_adapters.settings import SettingsError, load_settings
+from nmc_adapters.settings import JWT_KEY_SOURCES, Settings, SettingsError, load_settings
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_domain.ports import PhoneNumberParser, UnitOfWorkFactory
 
 __all__ = [
+    "JWT_KEY_SOURCES",
     "CliError",
     "dev_postgres",
+    "jwt_settings",
     "migrate_down",
     "migrate_up",
+    "mint",
     "phone_parser",
     "quiet_logging",
     "settings_database_url",
@@ -44,6 +49,31 @@ def settings_database_url(environ: Mapping[str, str] = os.environ) -> str | None
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     return settings.database_url or None
+
+
+def jwt_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """The settings, for the JWT issuer, audience and secret (checked)."""
+    try:
+        return load_settings(environ, required=())
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def mint(
+    settings: Settings, secret: str, *, subject: str, tenant_id: UUID, ttl_seconds: int
+) -> str:
+    """An HS256 token the API accepts (`nmc token mint`)."""
+    try:
+        return mint_token(
+            secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            subject=subject,
+            tenant_id=tenant_id,
+            ttl_seconds=ttl_seconds,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def quiet_logging() -> None:

@@ -13,7 +13,14 @@ from types import FrameType
 import httpx
 import typer
 
-from nmc_cli.bootstrap import dev_postgres, migrate_up, phone_parser, start_postgres, with_uow
+from nmc_cli.bootstrap import (
+    JWT_KEY_SOURCES,
+    dev_postgres,
+    migrate_up,
+    phone_parser,
+    start_postgres,
+    with_uow,
+)
 from nmc_cli.devstate import DEV_HOME, DevState
 from nmc_cli.output import reported
 from nmc_domain.ports import UnitOfWorkFactory
@@ -25,6 +32,7 @@ __all__ = ["DEV_AUTH_TOKEN", "dev"]
 
 DEV_AUTH_TOKEN = "nmc-dev-auth-token"  # noqa: S105 - public on purpose: dev only, no real Twilio
 DEV_ACCOUNT_SID = "AC" + "de" * 16
+DEV_JWT_SECRET = "nmc-dev-jwt-secret-for-local-use-only"  # noqa: S105 - public on purpose
 DEMO = OnboardTenant(
     name="Demo Plumbing",
     number="+15005550006",
@@ -54,6 +62,8 @@ def _child_env(database_url: str, base_url: str) -> tuple[dict[str, str], str, s
             NMC_TWILIO_AUTH_TOKEN=DEV_AUTH_TOKEN,
             NMC_SMS_CONSOLE="1",
         )
+    if not any(env.get(name) for name in JWT_KEY_SOURCES):
+        env["NMC_JWT_SECRET"] = DEV_JWT_SECRET  # so `nmc token mint` works against nmc dev
     return env, env["NMC_TWILIO_ACCOUNT_SID"], env["NMC_TWILIO_AUTH_TOKEN"]
 
 
@@ -91,7 +101,8 @@ def dev(
         base_url = f"http://127.0.0.1:{port}"
         env, sid, token = _child_env(url, base_url)
         dev_token = token if token == DEV_AUTH_TOKEN else None
-        DevState(url, base_url, sid, dev_token, demo_number).save()
+        dev_jwt = DEV_JWT_SECRET if env.get("NMC_JWT_SECRET") == DEV_JWT_SECRET else None
+        DevState(url, base_url, sid, dev_token, demo_number, dev_jwt).save()
         api = [sys.executable, "-m", "nmc_api", "--host", host, "--port", str(port)]
         children = [
             subprocess.Popen(api, env=env),

@@ -28,6 +28,8 @@ class DevState:
     account_sid: str
     auth_token: str | None
     demo_number: str
+    # Like auth_token: only the public dev secret, never a real one.
+    jwt_secret: str | None = None
 
     def save(self) -> None:
         DEV_HOME.mkdir(exist_ok=True)

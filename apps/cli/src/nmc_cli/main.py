@@ -11,6 +11,7 @@ from nmc_cli import db, simulate
 from nmc_cli.bootstrap import quiet_logging
 from nmc_cli.dev import dev
 from nmc_cli.tenants import compliance_app, tenant_app
+from nmc_cli.users import token_app, user_app
 
 app = typer.Typer(
     name="nmc",
@@ -22,6 +23,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(simulate.app, name="simulate")
 app.command()(dev)
 

@@ -68,7 +68,7 @@ def _tenant_json(tenant: Tenant) -> dict[str, object]:
     }
 
 
-def _tenant_id(value: str) -> uuid.UUID:
+def parse_tenant_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -81,7 +81,7 @@ def approve(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Mark the 10DLC registration approved; held messages go out."""
-    tid = _tenant_id(tenant_id)
+    tid = parse_tenant_id(tenant_id)
     with reported():
         tenant = asyncio.run(with_uow(database_url(), lambda n: approve_compliance(n(), tid)))
     emit(f"{tenant.name}: compliance approved", _tenant_json(tenant), as_json=as_json)
@@ -94,7 +94,7 @@ def reject(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Mark the registration rejected; outbound SMS stay held."""
-    tid = _tenant_id(tenant_id)
+    tid = parse_tenant_id(tenant_id)
     with reported():
         tenant = asyncio.run(
             with_uow(database_url(), lambda n: reject_compliance(n(), tid, reason))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
+from nmc_domain.events import CatalogUpdated, ComplianceStatusChanged, DomainEvent, MessageQueued
 from nmc_domain.ports import SmsSender, UnitOfWorkFactory
 from nmc_domain.services.messaging import dispatch_message, release_held_messages
 from nmc_worker.dispatcher import Handler
@@ -41,4 +41,14 @@ def build_handlers(
             released=released,
         )
 
-    return {MessageQueued: send_message, ComplianceStatusChanged: compliance_changed}
+    async def catalog_updated(event: DomainEvent) -> None:
+        # Nothing reacts to catalog changes yet (matching reads the catalog live); the event is
+        # acknowledged so it is not dead-lettered, and is there for the features that will.
+        assert isinstance(event, CatalogUpdated)
+        log.info("catalog.updated", tenant_id=str(event.tenant_id), item_id=str(event.item_id))
+
+    return {
+        MessageQueued: send_message,
+        ComplianceStatusChanged: compliance_changed,
+        CatalogUpdated: catalog_updated,
+    }

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
 
 from nmc_adapters.postgres.url import sqlalchemy_url
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["JWT_KEY_SOURCES", "Settings", "SettingsError", "load_settings", "require_jwt_key"]
+
+JWT_KEY_SOURCES = ("NMC_JWT_SECRET", "NMC_JWT_PUBLIC_KEY", "NMC_JWT_JWKS_URL")
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -34,6 +37,12 @@ class Settings:
     log_level: str = "info"
     # `nmc dev` without Twilio credentials: print outbound SMS instead of sending them.
     sms_console: bool = False
+    # The tenant API's bearer tokens: exactly one key source (see JWT_KEY_SOURCES).
+    jwt_secret: str | None = attrs.field(default=None, repr=False)
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "nevermisscall"
+    jwt_audience: str = "nmc-api"
 
 
 def _url(name: str, value: str) -> str:
@@ -65,6 +74,27 @@ def _token(name: str, value: str) -> str:
     return value
 
 
+def _pem(name: str, value: str) -> str:
+    # A PEM in the variable itself, or the path of a file holding one.
+    if "-----BEGIN" in value:
+        return value
+    try:
+        text = Path(value).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        raise SettingsError(
+            f"{name} is malformed: expected a PEM public key or a file holding one"
+        ) from None
+    if "-----BEGIN" not in text:
+        raise SettingsError(f"{name} is malformed: {value} holds no PEM public key")
+    return text
+
+
+def _text(name: str, value: str) -> str:
+    if not value.strip():
+        raise SettingsError(f"{name} is malformed: must not be blank")
+    return value.strip()
+
+
 def _choice(*allowed: str):  # type: ignore[no-untyped-def]
     def check(name: str, value: str) -> str:
         if value.lower() not in allowed:
@@ -80,6 +110,11 @@ _CHECKS = {
     "NMC_TWILIO_ACCOUNT_SID": ("twilio_account_sid", _sid),
     "NMC_TWILIO_AUTH_TOKEN": ("twilio_auth_token", _token),
     "NMC_TWILIO_API_BASE": ("twilio_api_base", _url),
+    "NMC_JWT_SECRET": ("jwt_secret", _token),
+    "NMC_JWT_PUBLIC_KEY": ("jwt_public_key", _pem),
+    "NMC_JWT_JWKS_URL": ("jwt_jwks_url", _url),
+    "NMC_JWT_ISSUER": ("jwt_issuer", _text),
+    "NMC_JWT_AUDIENCE": ("jwt_audience", _text),
     "NMC_LOG_FORMAT": ("log_format", _choice("json", "console")),
     "NMC_LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
 }
@@ -102,3 +137,14 @@ def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Set
     for field in ("database_url", "public_base_url", "twilio_account_sid", "twilio_auth_token"):
         values.setdefault(field, "")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def require_jwt_key(settings: Settings) -> Settings:
+    """The settings, if exactly one JWT key source is set (the API cannot start otherwise)."""
+    given = [settings.jwt_secret, settings.jwt_public_key, settings.jwt_jwks_url]
+    count = sum(value is not None for value in given)
+    if count == 0:
+        raise SettingsError(f"{' or '.join(JWT_KEY_SOURCES)} is not set")
+    if count > 1:
+        raise SettingsError(f"set only one of {', '.join(JWT_KEY_SOURCES)}")
+    return settings

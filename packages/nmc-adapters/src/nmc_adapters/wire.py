@@ -9,7 +9,12 @@ from uuid import UUID
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
-from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
+from nmc_domain.events import (
+    CatalogUpdated,
+    ComplianceStatusChanged,
+    DomainEvent,
+    MessageQueued,
+)
 
 __all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
 
@@ -17,6 +22,7 @@ __all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
 TOPICS: dict[str, type[DomainEvent]] = {
     "message.queued.v1": MessageQueued,
     "compliance.status_changed.v1": ComplianceStatusChanged,
+    "catalog.updated.v1": CatalogUpdated,
 }
 _NAMES = {cls: name for name, cls in TOPICS.items()}
 _TAG = "type"
@@ -32,7 +38,7 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(UUID, lambda value, _: UUID(value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-    union: Any = MessageQueued | ComplianceStatusChanged
+    union: Any = MessageQueued | ComplianceStatusChanged | CatalogUpdated
     configure_tagged_union(union, converter, tag_generator=_NAMES.__getitem__, tag_name=_TAG)
     converter.register_unstructure_hook(
         DomainEvent, lambda event: converter.unstructure(event, unstructure_as=union)

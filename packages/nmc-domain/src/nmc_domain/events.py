@@ -7,7 +7,7 @@ from uuid import UUID
 
 import attrs
 
-__all__ = ["ComplianceStatusChanged", "DomainEvent", "MessageQueued"]
+__all__ = ["CatalogUpdated", "ComplianceStatusChanged", "DomainEvent", "MessageQueued"]
 
 
 @attrs.frozen
@@ -31,3 +31,11 @@ class ComplianceStatusChanged(DomainEvent):
     status: str
     reason: str | None
     occurred_at: datetime
+
+
+@attrs.frozen
+class CatalogUpdated(DomainEvent):
+    """A catalog item was created or changed (`change` is "created" or "updated")."""
+
+    item_id: UUID
+    change: str

@@ -13,12 +13,17 @@ import attrs
 
 from nmc_domain.events import DomainEvent
 from nmc_domain.model.calls import CallRecord
+from nmc_domain.model.catalog import ServiceItem
 from nmc_domain.model.conversation import Conversation
 from nmc_domain.model.messages import OutboundMessage
+from nmc_domain.model.pages import PageKey
+from nmc_domain.model.quotes import Quote
 from nmc_domain.model.tenant import Tenant
+from nmc_domain.model.users import User
 
 __all__ = [
     "CallRepository",
+    "CatalogRepository",
     "ConversationRepository",
     "MessageRepository",
     "Outbox",
@@ -27,12 +32,14 @@ __all__ = [
     "OutgoingSms",
     "PhoneNumberParser",
     "PhoneNumberRepository",
+    "QuoteRepository",
     "RowLock",
     "SmsReceipt",
     "SmsSender",
     "TenantRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "UserRepository",
     "Wakeups",
     "WebhookEventLog",
 ]
@@ -124,6 +131,58 @@ class MessageRepository(Protocol):
         ...
 
 
+class UserRepository(Protocol):
+    """Users of one tenant; a duplicate subject or email raises Conflict naming it."""
+
+    async def add(self, user: User) -> None: ...
+
+    async def get(
+        self, tenant_id: UUID, user_id: UUID, *, lock: RowLock = RowLock.NONE
+    ) -> User | None: ...
+
+    async def by_subject(self, tenant_id: UUID, subject: str) -> User | None: ...
+
+    async def by_email(self, tenant_id: UUID, email: str) -> User | None: ...
+
+    async def save(self, user: User) -> None: ...
+
+    async def page(self, tenant_id: UUID, after: PageKey | None, limit: int) -> Sequence[User]:
+        """Up to `limit` users after the key, ordered by (email, id)."""
+        ...
+
+    async def active_owners(self, tenant_id: UUID) -> int:
+        """How many active OWNERs the tenant has (locked: a concurrent change waits)."""
+        ...
+
+
+class CatalogRepository(Protocol):
+    """Service items of one tenant; a duplicate name (case-insensitive) raises Conflict."""
+
+    async def add(self, item: ServiceItem) -> None: ...
+
+    async def get(
+        self, tenant_id: UUID, item_id: UUID, *, lock: RowLock = RowLock.NONE
+    ) -> ServiceItem | None: ...
+
+    async def save(self, item: ServiceItem) -> None: ...
+
+    async def page(
+        self, tenant_id: UUID, after: PageKey | None, limit: int
+    ) -> Sequence[ServiceItem]:
+        """Up to `limit` items after the key, ordered by (name_key, id)."""
+        ...
+
+    async def active(self, tenant_id: UUID) -> Sequence[ServiceItem]:
+        """Every active item (what matching searches)."""
+        ...
+
+
+class QuoteRepository(Protocol):
+    """Price snapshots; a booking records the quote, not the live price."""
+
+    async def add(self, tenant_id: UUID, quote_id: UUID, quote: Quote) -> None: ...
+
+
 class Outbox(Protocol):
     """Producer side: an event written here is delivered once its transaction commits."""
 
@@ -139,6 +198,9 @@ class UnitOfWork(Protocol):
     calls: CallRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    users: UserRepository
+    catalog: CatalogRepository
+    quotes: QuoteRepository
     outbox: Outbox
 
     async def now(self) -> datetime:

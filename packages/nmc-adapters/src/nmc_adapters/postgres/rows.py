@@ -6,22 +6,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from nmc_domain.model.calls import CallOutcome, CallRecord
+from nmc_domain.model.catalog import ServiceItem, name_key
 from nmc_domain.model.conversation import Conversation, ConversationStatus
 from nmc_domain.model.messages import MessageStatus, OutboundMessage
 from nmc_domain.model.template import TextBackTemplate
 from nmc_domain.model.tenant import ComplianceStatus, Tenant
+from nmc_domain.model.users import Role, User
 
 __all__ = [
     "CALL_COLUMNS",
+    "ITEM_COLUMNS",
     "MESSAGE_COLUMNS",
     "TENANT_COLUMNS",
+    "USER_COLUMNS",
     "call_from_row",
     "call_row",
     "conversation_from_row",
+    "item_from_row",
+    "item_row",
     "message_from_row",
     "message_row",
     "tenant_from_row",
     "tenant_row",
+    "user_from_row",
+    "user_row",
 ]
 
 # The columns each *_row function fills, in table order (inserts bind exactly these).
@@ -50,6 +58,10 @@ CALL_COLUMNS = [
     "conversation_id",
     "occurred_at",
 ]
+USER_COLUMNS = ["tenant_id", "id", "subject", "email", "role", "active"]
+ITEM_COLUMNS = (
+    "tenant_id id name name_key aliases price_cents currency duration_minutes priority active"
+).split()
 MESSAGE_COLUMNS = [
     "tenant_id",
     "id",
@@ -159,4 +171,55 @@ def message_from_row(row: Mapping[str, Any]) -> OutboundMessage:
         provider_sid=m["provider_sid"],
         send_attempted_at=m["send_attempted_at"],
         error=m["error"],
+    )
+
+
+def user_row(user: User) -> dict[str, Any]:
+    return {
+        "tenant_id": user.tenant_id,
+        "id": user.id,
+        "subject": user.subject,
+        "email": user.email,
+        "role": user.role.value,
+        "active": user.active,
+    }
+
+
+def user_from_row(row: Mapping[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        subject=row["subject"],
+        email=row["email"],
+        role=Role(row["role"]),
+        active=row["active"],
+    )
+
+
+def item_row(item: ServiceItem) -> dict[str, Any]:
+    return {
+        "tenant_id": item.tenant_id,
+        "id": item.id,
+        "name": item.name,
+        "name_key": name_key(item.name),
+        "aliases": list(item.aliases),
+        "price_cents": item.price_cents,
+        "currency": item.currency,
+        "duration_minutes": item.duration_minutes,
+        "priority": item.priority,
+        "active": item.active,
+    }
+
+
+def item_from_row(row: Mapping[str, Any]) -> ServiceItem:
+    return ServiceItem(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        name=row["name"],
+        aliases=tuple(row["aliases"]),
+        price_cents=row["price_cents"],
+        currency=row["currency"],
+        duration_minutes=row["duration_minutes"],
+        priority=row["priority"],
+        active=row["active"],
     )

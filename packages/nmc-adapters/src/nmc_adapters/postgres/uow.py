@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from nmc_adapters.postgres.directory import PgCatalog, PgQuotes, PgUsers
 from nmc_adapters.postgres.outbox import PgOutbox
 from nmc_adapters.postgres.repositories import (
     PgCalls,
@@ -26,11 +27,14 @@ from nmc_adapters.postgres.url import sqlalchemy_url
 from nmc_domain.errors import StorageUnavailable
 from nmc_domain.ports import (
     CallRepository,
+    CatalogRepository,
     ConversationRepository,
     MessageRepository,
     Outbox,
     PhoneNumberRepository,
+    QuoteRepository,
     TenantRepository,
+    UserRepository,
     WebhookEventLog,
 )
 
@@ -93,6 +97,9 @@ class PgUnitOfWork:
     calls: CallRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    users: UserRepository
+    catalog: CatalogRepository
+    quotes: QuoteRepository
     outbox: Outbox
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -119,6 +126,9 @@ class PgUnitOfWork:
         self.calls = PgCalls(tx)
         self.conversations = PgConversations(tx)
         self.messages = PgMessages(tx)
+        self.users = PgUsers(tx)
+        self.catalog = PgCatalog(tx)
+        self.quotes = PgQuotes(tx)
         self.outbox = PgOutbox(tx)
         return self
 

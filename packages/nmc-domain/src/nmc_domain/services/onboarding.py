@@ -6,6 +6,7 @@ import attrs
 
 from nmc_domain.errors import InvalidInput
 from nmc_domain.model.tenant import DEFAULT_RING_TIMEOUT_SECONDS, Tenant, new_tenant
+from nmc_domain.model.users import new_user
 from nmc_domain.ports import PhoneNumberParser, UnitOfWork
 
 __all__ = ["OnboardTenant", "Onboarded", "onboard_tenant"]
@@ -52,5 +53,7 @@ async def onboard_tenant(
         await uow.bind_tenant(tenant.id)
         await uow.tenants.add(tenant)
         await uow.numbers.assign(number, tenant.id)  # NumberAlreadyTaken rolls everything back
+        # The owner can use the tenant API at once: their email is their token's subject.
+        await uow.users.add(new_user(tenant_id=tenant.id, email=tenant.owner_email, role="OWNER"))
         await uow.commit()
     return Onboarded(tenant, number)

@@ -1,0 +1,157 @@
+"""RFC 9457 problem details: every /v1 error, and how each domain error maps onto one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
+
+from nmc_domain.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StorageUnavailable,
+    TenantNotFound,
+    Unauthenticated,
+)
+
+__all__ = ["PROBLEM_HANDLERS", "FieldError", "Problem", "errors", "problem_response"]
+
+MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("nmc.api")
+
+
+class FieldError(msgspec.Struct):
+    """Which field is at fault, and why."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """application/problem+json (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+_TITLES = {
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    410: ("gone", "Gone"),
+    422: ("invalid-input", "Invalid input"),
+    500: ("internal", "Internal error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    fields: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    slug, title = _TITLES[status]
+    body = Problem(
+        type=f"https://nevermisscall.dev/problems/{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(fields) or None,
+    )
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if isinstance(exc, Unauthenticated):
+        return problem_response(request, 401, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, PermissionDenied):
+        return problem_response(request, 403, exc.reason)
+    if isinstance(exc, NotFound | TenantNotFound):
+        return problem_response(request, 404, str(exc))
+    if isinstance(exc, Gone):
+        return problem_response(request, 410, str(exc))
+    if isinstance(exc, Conflict):
+        return problem_response(request, 409, str(exc), [FieldError(exc.field, exc.reason)])
+    if isinstance(exc, InvalidInput):
+        return problem_response(request, 422, str(exc), [FieldError(exc.field, exc.reason)])
+    if isinstance(exc, StorageUnavailable):
+        log.error("api.storage_unavailable", error=str(exc))
+        return problem_response(request, 503, "database unavailable, try again")
+    log.error("api.unmapped_domain_error", error=repr(exc))
+    return problem_response(request, 500, "an error we did not expect; it has been logged")
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Litestar's decoding errors (wrong type, missing or unknown field) as 422 naming it."""
+    fields = [
+        FieldError(str(entry.get("key") or "body"), str(entry.get("message", "invalid")))
+        for entry in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(entry, dict)
+    ] or [FieldError("body", exc.detail)]
+    detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
+    return problem_response(request, 422, detail, fields)
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Problem]:
+    return problem_response(request, 404, "no such resource")
+
+
+def _not_allowed(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    return problem_response(request, 405, "method not allowed on this resource")
+
+
+# Each domain error by name: Litestar merges the app's and the router's maps before walking the
+# exception's MRO, so a base-class entry here would lose to the app's InvalidInput (webhooks).
+PROBLEM_HANDLERS: ExceptionHandlersMap = {
+    **dict.fromkeys(
+        (
+            Unauthenticated,
+            PermissionDenied,
+            NotFound,
+            TenantNotFound,
+            Gone,
+            Conflict,
+            InvalidInput,
+            StorageUnavailable,
+            DomainError,
+        ),
+        _domain,
+    ),
+    ValidationException: _validation,
+    NotFoundException: _not_found,
+    MethodNotAllowedException: _not_allowed,
+}
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems a route can answer (401 and 422 are always possible)."""
+    codes = sorted({401, 422, 503, *statuses})
+    return {
+        code: ResponseSpec(
+            data_container=Problem, description=_TITLES[code][1], media_type=MEDIA_TYPE
+        )
+        for code in codes
+    }

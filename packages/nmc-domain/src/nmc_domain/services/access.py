@@ -1,0 +1,22 @@
+"""Who may do what: the token names a user; the database says their role, every time."""
+
+from __future__ import annotations
+
+from nmc_domain.errors import Unauthenticated
+from nmc_domain.model.users import Principal, User
+from nmc_domain.ports import UnitOfWork
+
+__all__ = ["authorize"]
+
+
+async def authorize(uow: UnitOfWork, principal: Principal, *, owner: bool = False) -> User:
+    """Scope the unit of work to the caller's tenant and return the caller, if allowed.
+
+    Unknown user: Unauthenticated (401). Deactivated, or not an OWNER where one is needed:
+    PermissionDenied (403). Role and active flag are read now, so a change applies at once.
+    """
+    await uow.bind_tenant(principal.tenant_id)
+    user = await uow.users.by_subject(principal.tenant_id, principal.subject)
+    if user is None:
+        raise Unauthenticated("unknown user")
+    return user.require_owner() if owner else user.require_active()

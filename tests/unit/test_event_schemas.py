@@ -1,0 +1,81 @@
+"""Every wire event has a JSON Schema under schemas/events/, and what we write conforms to it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, FormatChecker
+
+from nmc_adapters.wire import TOPICS, decode_event, encode_event
+from nmc_domain.events import CatalogUpdated, ComplianceStatusChanged, DomainEvent, MessageQueued
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "events"
+
+
+def validator(topic: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{topic}.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def test_every_topic_has_a_schema_and_every_schema_a_topic() -> None:
+    assert {path.stem for path in SCHEMAS.glob("*.json")} == set(TOPICS)
+
+
+events = st.one_of(
+    st.builds(MessageQueued, st.uuids(), st.uuids()),
+    st.builds(
+        ComplianceStatusChanged,
+        st.uuids(),
+        st.sampled_from(["pending", "approved", "rejected"]),
+        st.none() | st.text(min_size=1, max_size=40),
+        st.datetimes(timezones=st.just(UTC)),
+    ),
+    st.builds(CatalogUpdated, st.uuids(), st.uuids(), st.sampled_from(["created", "updated"])),
+)
+
+
+@given(events)
+def test_encoded_events_conform_and_round_trip(event: DomainEvent) -> None:
+    topic, version, payload = encode_event(event)
+
+    errors = list(validator(topic).iter_errors(json.loads(json.dumps(payload))))
+
+    assert errors == []
+    assert version == int(topic.rsplit(".v", 1)[1])
+    assert decode_event(payload) == event
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("message.queued.v1", {"type": "message.queued.v1", "tenant_id": str(uuid.uuid4())}),
+        (
+            "catalog.updated.v1",
+            {
+                "type": "catalog.updated.v1",
+                "tenant_id": str(uuid.uuid4()),
+                "item_id": "not-a-uuid",
+                "change": "created",
+            },
+        ),
+        (
+            "compliance.status_changed.v1",
+            {
+                "type": "compliance.status_changed.v1",
+                "tenant_id": str(uuid.uuid4()),
+                "status": "maybe",
+                "reason": None,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        ),
+    ],
+)
+def test_schemas_reject_payloads_that_break_them(topic: str, payload: dict[str, object]) -> None:
+    assert list(validator(topic).iter_errors(payload)) != []

@@ -195,3 +195,100 @@ def test_a_bad_setting_stops_the_process_with_one_line(command, env_values, name
     assert named in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "secret-value-123" not in done.stderr
+
+
+def _onboarded(env) -> str:
+    done = nmc_inline(*onboard_args(fresh_number()), "--json", env=env)
+    assert done.exit_code == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])["tenant_id"]
+
+
+def test_user_add_defaults_the_subject_to_the_email_and_refuses_duplicates(env) -> None:
+    tenant_id = _onboarded(env)
+
+    added = nmc_inline(
+        "user", "add", tenant_id, "--email", "Tech@ACME-plumbing.example", "--role", "tech",
+        "--json", env=env,
+    )  # fmt: skip
+    again = nmc_inline(
+        "user", "add", tenant_id, "--email", "tech@acme-plumbing.example", "--role", "TECH",
+        env=env,
+    )  # fmt: skip
+    bad_role = nmc_inline(
+        "user", "add", tenant_id, "--email", "boss@acme.example", "--role", "BOSS", env=env
+    )
+
+    user = json.loads(added.stdout.splitlines()[-1])
+    assert (user["email"], user["subject"], user["role"]) == (
+        "tech@acme-plumbing.example",
+        "tech@acme-plumbing.example",
+        "TECH",
+    )
+    assert again.exit_code == 2
+    assert "email" in again.stderr
+    assert bad_role.exit_code == 2
+    assert "BOSS" in bad_role.stderr
+
+
+def test_minted_token_opens_the_api_until_the_user_is_deactivated(env, database_url) -> None:
+    from litestar.testing import TestClient
+
+    from nmc_adapters.settings import Settings
+    from nmc_api.bootstrap import build_app
+
+    secret = "cli-test-jwt-secret-of-at-least-32-bytes"
+    env = {**env, "NMC_JWT_SECRET": secret}
+    tenant_id = _onboarded(env)
+    nmc_inline(
+        "user", "add", tenant_id, "--email", "tech@acme-plumbing.example", "--role", "TECH",
+        env=env,
+    )  # fmt: skip
+    minted = nmc_inline(
+        "token", "mint", tenant_id, "tech@acme-plumbing.example", "--ttl", "600", "--json",
+        env=env,
+    )  # fmt: skip
+    token = json.loads(minted.stdout.splitlines()[-1])["token"]
+    settings = Settings(
+        database_url=database_url,
+        public_base_url="https://nmc.example.com",
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="unused-here",
+        jwt_secret=secret,
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+
+    with TestClient(build_app(settings)) as client:
+        before = client.get("/v1/me", headers=headers)
+        off = nmc_inline("user", "deactivate", tenant_id, "tech@acme-plumbing.example", env=env)
+        after = client.get("/v1/me", headers=headers)
+
+    assert before.status_code == 200
+    assert before.json()["user"]["role"] == "TECH"
+    assert off.exit_code == 0, off.stderr
+    assert after.status_code == 403
+
+
+def test_token_mint_for_an_unknown_user_or_without_a_secret_is_exit_2(env, tmp_path) -> None:
+    tenant_id = _onboarded(env)
+
+    no_secret = nmc_inline(
+        "token", "mint", tenant_id, "owner@acme-plumbing.example", env=env, cwd=tmp_path
+    )
+    unknown = nmc_inline(
+        "token", "mint", tenant_id, "ghost@acme.example",
+        env={**env, "NMC_JWT_SECRET": "cli-test-jwt-secret-of-at-least-32-bytes"},
+    )  # fmt: skip
+
+    assert no_secret.exit_code == 2
+    assert "NMC_JWT_SECRET" in no_secret.stderr
+    assert unknown.exit_code == 2
+    assert "ghost@acme.example" in unknown.stderr
+
+
+def test_the_last_owner_cannot_be_deactivated(env) -> None:
+    tenant_id = _onboarded(env)
+
+    done = nmc_inline("user", "deactivate", tenant_id, "owner@acme-plumbing.example", env=env)
+
+    assert done.exit_code == 2
+    assert "last active OWNER" in done.stderr

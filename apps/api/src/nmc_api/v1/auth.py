@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
-from nmc_api.deps import ApiDeps
+from nmc_api.deps import Deps
 from nmc_domain.errors import Unauthenticated
 from nmc_domain.model.users import Principal
 
-__all__ = ["provide_principal"]
+__all__ = ["Caller", "provide_principal"]
+
+# How route handlers receive the verified caller (an explicitly named dependency).
+Caller = NamedDependency[Principal]
 
 
-async def provide_principal(request: Request[Any, Any, Any], deps: ApiDeps) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], deps: Deps) -> Principal:
     """The verified caller of a /v1 request; Unauthenticated (401) otherwise."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

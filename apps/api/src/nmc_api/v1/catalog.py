@@ -5,8 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from nmc_api.deps import Deps
+from nmc_api.v1.auth import Caller
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     ItemIn,
@@ -21,7 +23,6 @@ from nmc_api.v1.schemas import (
     encode_cursor,
 )
 from nmc_domain.model.pages import DEFAULT_LIMIT
-from nmc_domain.model.users import Principal
 from nmc_domain.services.catalog import (
     create_item,
     get_item,
@@ -36,20 +37,23 @@ __all__ = ["catalog_routes"]
 
 @get("/catalog/items", responses=errors(403), summary="Catalog items by name")
 async def get_items(
-    principal: Principal, deps: Deps, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    principal: Caller,
+    deps: Deps,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int] = DEFAULT_LIMIT,
 ) -> ItemList:
     page = await list_items(deps.new_uow(), principal, decode_cursor(cursor), limit)
     return ItemList([ItemOut.of(i) for i in page.items], encode_cursor(page.next_after))
 
 
 @post("/catalog/items", responses=errors(403, 409), summary="Add a catalog item (OWNER)")
-async def post_item(principal: Principal, deps: Deps, data: ItemIn) -> ItemOut:
+async def post_item(principal: Caller, deps: Deps, data: JSONBody[ItemIn]) -> ItemOut:
     fields = {f: getattr(data, f) for f in data.__struct_fields__}
     return ItemOut.of(await create_item(deps.new_uow(), principal, fields))
 
 
 @get("/catalog/items/{item_id:uuid}", responses=errors(403, 404), summary="One catalog item")
-async def get_one_item(principal: Principal, deps: Deps, item_id: UUID) -> ItemOut:
+async def get_one_item(principal: Caller, deps: Deps, item_id: FromPath[UUID]) -> ItemOut:
     return ItemOut.of(await get_item(deps.new_uow(), principal, item_id))
 
 
@@ -58,18 +62,20 @@ async def get_one_item(principal: Principal, deps: Deps, item_id: UUID) -> ItemO
     responses=errors(403, 404, 409),
     summary='Change a catalog item (OWNER); {"active": false} deactivates it',
 )
-async def patch_item(principal: Principal, deps: Deps, item_id: UUID, data: ItemPatch) -> ItemOut:
+async def patch_item(
+    principal: Caller, deps: Deps, item_id: FromPath[UUID], data: JSONBody[ItemPatch]
+) -> ItemOut:
     return ItemOut.of(await update_item(deps.new_uow(), principal, item_id, data.changes()))
 
 
 @get("/catalog/match", responses=errors(403), summary="Active items the text mentions, best first")
-async def get_match(principal: Principal, deps: Deps, q: str) -> MatchList:
+async def get_match(principal: Caller, deps: Deps, q: FromQuery[str]) -> MatchList:
     matches = await match_catalog(deps.new_uow(), principal, q)
     return MatchList([MatchOut(item=ItemOut.of(m.item), matched=m.matched) for m in matches])
 
 
 @post("/quotes", responses=errors(403, 404, 410), summary="Quote an item: a price snapshot")
-async def post_quote(principal: Principal, deps: Deps, data: QuoteIn) -> QuoteOut:
+async def post_quote(principal: Caller, deps: Deps, data: JSONBody[QuoteIn]) -> QuoteOut:
     quote_id, quote = await quote_item(deps.new_uow(), principal, data.item_id)
     return QuoteOut(
         item_id=quote.item_id,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from nmc_api.deps import Deps
+from nmc_api.v1.auth import Caller
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     MeOut,
@@ -18,28 +20,30 @@ from nmc_api.v1.schemas import (
     encode_cursor,
 )
 from nmc_domain.model.pages import DEFAULT_LIMIT
-from nmc_domain.model.users import Principal
 from nmc_domain.services.users import add_user, deactivate_user, list_users, me
 
 __all__ = ["people_routes"]
 
 
 @get("/me", responses=errors(403), summary="The caller and their tenant")
-async def get_me(principal: Principal, deps: Deps) -> MeOut:
+async def get_me(principal: Caller, deps: Deps) -> MeOut:
     user, tenant = await me(deps.new_uow(), principal)
     return MeOut(user=UserOut.of(user), tenant=TenantOut.of(tenant))
 
 
 @get("/users", responses=errors(403), summary="The tenant's users, by email (OWNER)")
 async def get_users(
-    principal: Principal, deps: Deps, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    principal: Caller,
+    deps: Deps,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int] = DEFAULT_LIMIT,
 ) -> UserList:
     page = await list_users(deps.new_uow(), principal, decode_cursor(cursor), limit)
     return UserList([UserOut.of(u) for u in page.items], encode_cursor(page.next_after))
 
 
 @post("/users", responses=errors(403, 409), summary="Add a user (OWNER)")
-async def post_user(principal: Principal, deps: Deps, data: UserIn) -> UserOut:
+async def post_user(principal: Caller, deps: Deps, data: JSONBody[UserIn]) -> UserOut:
     user = await add_user(
         deps.new_uow(), principal, email=data.email, role=data.role, subject=data.subject
     )
@@ -52,7 +56,7 @@ async def post_user(principal: Principal, deps: Deps, data: UserIn) -> UserOut:
     responses=errors(403, 404, 409),
     summary="Deactivate a user (OWNER); their tokens stop working at once",
 )
-async def post_deactivate(principal: Principal, deps: Deps, user_id: UUID) -> UserOut:
+async def post_deactivate(principal: Caller, deps: Deps, user_id: FromPath[UUID]) -> UserOut:
     return UserOut.of(await deactivate_user(deps.new_uow(), principal, user_id))
 
 

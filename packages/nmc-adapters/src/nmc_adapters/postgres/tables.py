@@ -201,8 +201,8 @@ users = Table(
     _ts("updated_at", now=True),
     PrimaryKeyConstraint("tenant_id", "id", name="users_pkey"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
-    UniqueConstraint("tenant_id", "subject", name="users_one_per_subject"),
     UniqueConstraint("tenant_id", "email", name="users_one_per_email"),
+    UniqueConstraint("tenant_id", "subject", name="users_one_per_subject"),
     CheckConstraint("role IN ('OWNER', 'TECH')", name="user_role_known"),
 )
 

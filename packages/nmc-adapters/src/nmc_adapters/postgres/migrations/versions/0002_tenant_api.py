@@ -55,8 +55,9 @@ def upgrade() -> None:
         sa.CheckConstraint("role IN ('OWNER', 'TECH')", name="user_role_known"),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="users_pkey"),
-        sa.UniqueConstraint("tenant_id", "subject", name="users_one_per_subject"),
+        # Email first: a duplicate email whose subject defaulted to it reports "email".
         sa.UniqueConstraint("tenant_id", "email", name="users_one_per_email"),
+        sa.UniqueConstraint("tenant_id", "subject", name="users_one_per_subject"),
     )
     op.create_table(
         "catalog_items",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 from sqlalchemy import insert, select, text
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.memory import InMemoryOutboxQueue, InMemoryStore, InMemoryUnitOfWork, OutboxRow
 from nmc_adapters.postgres import PgOutboxQueue, PgUnitOfWork
-from nmc_adapters.postgres.tables import outbox_events
+from nmc_adapters.postgres.tables import outbox_events, quotes
+from nmc_domain.model.quotes import Quote
 from nmc_domain.ports import OutboxQueue, UnitOfWorkFactory
 
 BACKENDS = ("memory", "postgres")
@@ -43,6 +45,8 @@ class Backend:
     outbox_row: Callable[[int], Awaitable[OutboxRowView | None]]
     # Writes an outbox row as-is (to store what this version cannot decode); returns its id.
     insert_raw_outbox: Callable[[str, dict[str, Any]], Awaitable[int]]
+    # The committed quote (tenant_id, quote_id), read past the ports (and past row-level security).
+    stored_quote: Callable[[UUID, UUID], Awaitable[Quote | None]]
     store: InMemoryStore | None = None  # the fake's state, for memory-only checks
 
 
@@ -64,6 +68,9 @@ def memory_backend() -> Backend:
         store.outbox_rows.append(OutboxRow(item_id, None, topic, payload, 1, store.now, store.now))
         return item_id
 
+    async def stored_quote(tenant_id: UUID, quote_id: UUID) -> Quote | None:
+        return store.quotes.get((tenant_id, quote_id))
+
     return Backend(
         name="memory",
         new_uow=lambda: InMemoryUnitOfWork(store),
@@ -71,11 +78,14 @@ def memory_backend() -> Backend:
         clock=clock,
         outbox_row=row,
         insert_raw_outbox=insert_raw,
+        stored_quote=stored_quote,
         store=store,
     )
 
 
-def postgres_backend(engine: AsyncEngine) -> Backend:
+def postgres_backend(engine: AsyncEngine, admin_engine: AsyncEngine) -> Backend:
+    """`engine` is the apps' (row-level security holds), `admin_engine` sees every tenant."""
+
     async def clock() -> datetime:
         async with engine.connect() as conn:
             now: datetime = (await conn.execute(text("SELECT now()"))).scalar_one()
@@ -94,6 +104,15 @@ def postgres_backend(engine: AsyncEngine) -> Backend:
             item_id: int = (await conn.execute(query)).scalar_one()
         return item_id
 
+    async def stored_quote(tenant_id: UUID, quote_id: UUID) -> Quote | None:
+        query = select(quotes).where(quotes.c.tenant_id == tenant_id, quotes.c.id == quote_id)
+        async with admin_engine.connect() as conn:
+            found = (await conn.execute(query)).first()
+        if found is None:
+            return None
+        names = attrs.fields_dict(Quote)
+        return Quote(**{name: found._mapping[name] for name in names})
+
     return Backend(
         name="postgres",
         new_uow=lambda: PgUnitOfWork(engine),
@@ -101,6 +120,7 @@ def postgres_backend(engine: AsyncEngine) -> Backend:
         clock=clock,
         outbox_row=row,
         insert_raw_outbox=insert_raw,
+        stored_quote=stored_quote,
     )
 
 

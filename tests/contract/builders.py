@@ -7,8 +7,10 @@ from datetime import datetime
 from uuid import UUID
 
 from nmc_domain.model.calls import CallOutcome, CallRecord
+from nmc_domain.model.catalog import ServiceItem, new_service_item
 from nmc_domain.model.messages import MessageStatus, OutboundMessage
 from nmc_domain.model.tenant import Tenant, new_tenant
+from nmc_domain.model.users import User, new_user
 from nmc_domain.ports import UnitOfWorkFactory
 from tests.support.tenants import caller_number, fresh_number
 
@@ -70,4 +72,25 @@ def a_call(
         duration_seconds=0,
         conversation_id=conversation_id,
         occurred_at=occurred_at,
+    )
+
+
+def a_user(tenant_id: UUID, email: str, *, role: str = "TECH", subject: str | None = None) -> User:
+    return new_user(tenant_id=tenant_id, email=email, role=role, subject=subject)
+
+
+def an_item(
+    tenant_id: UUID,
+    name: str = "Water Heater Flush",
+    *,
+    price_cents: int = 18_900,
+    duration_minutes: int = 90,
+    active: bool = True,
+) -> ServiceItem:
+    return new_service_item(
+        tenant_id=tenant_id,
+        name=name,
+        price_cents=price_cents,
+        duration_minutes=duration_minutes,
+        active=active,
     )

@@ -14,4 +14,6 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         return memory_backend()
     # Looked up lazily, so running only the memory variants needs no PostgreSQL.
-    return postgres_backend(request.getfixturevalue("engine"))
+    return postgres_backend(
+        request.getfixturevalue("engine"), request.getfixturevalue("admin_engine")
+    )

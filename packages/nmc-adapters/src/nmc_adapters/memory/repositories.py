@@ -30,7 +30,7 @@ __all__ = [
 Tenants = ChainMap[UUID, Tenant]
 
 
-def _require_tenant(tenants: Tenants, tenant_id: UUID) -> None:
+def require_tenant(tenants: Tenants, tenant_id: UUID) -> None:
     # The foreign key of every tenant-owned table; PostgreSQL raises an IntegrityError here.
     if tenant_id not in tenants:
         raise ValueError(f"no tenant {tenant_id} (foreign key violation)")
@@ -70,7 +70,7 @@ class InMemoryPhoneNumbers:
     async def assign(self, number: str, tenant_id: UUID) -> None:
         if number in self._rows:
             raise NumberAlreadyTaken(number)
-        _require_tenant(self._tenants, tenant_id)
+        require_tenant(self._tenants, tenant_id)
         self._rows[number] = tenant_id
 
     async def of_tenant(self, tenant_id: UUID) -> Sequence[str]:
@@ -104,7 +104,7 @@ class InMemoryCalls:
         self._tenants = tenants
 
     async def add(self, call: CallRecord) -> None:
-        _require_tenant(self._tenants, call.tenant_id)
+        require_tenant(self._tenants, call.tenant_id)
         for other in self._rows.values():
             if (other.tenant_id, other.call_sid) == (call.tenant_id, call.call_sid):
                 raise ValueError(f"call {call.call_sid} exists (unique violation)")
@@ -134,7 +134,7 @@ class InMemoryConversations:
                 conversation.status == ConversationStatus.OPEN
             ):
                 return conversation, False
-        _require_tenant(self._tenants, tenant_id)
+        require_tenant(self._tenants, tenant_id)
         opened = Conversation(uuid.uuid4(), tenant_id, caller, ConversationStatus.OPEN, now)
         self._rows[tenant_id, opened.id] = opened
         return opened, True
@@ -150,7 +150,7 @@ class InMemoryMessages:
         self._tenants = tenants
 
     async def add(self, message: OutboundMessage) -> None:
-        _require_tenant(self._tenants, message.tenant_id)
+        require_tenant(self._tenants, message.tenant_id)
         if (message.tenant_id, message.id) in self._rows:
             raise ValueError(f"message {message.id} exists (primary key violation)")
         self._rows[message.tenant_id, message.id] = message

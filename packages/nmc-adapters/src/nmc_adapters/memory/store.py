@@ -13,9 +13,12 @@ import attrs
 from nmc_adapters.wire import UnknownTopic, decode_event
 from nmc_domain.events import DomainEvent
 from nmc_domain.model.calls import CallRecord
+from nmc_domain.model.catalog import ServiceItem
 from nmc_domain.model.conversation import Conversation
 from nmc_domain.model.messages import OutboundMessage
+from nmc_domain.model.quotes import Quote
 from nmc_domain.model.tenant import Tenant
+from nmc_domain.model.users import User
 
 __all__ = ["DEFAULT_START", "InMemoryStore", "OutboxRow", "WebhookEvent"]
 
@@ -76,6 +79,10 @@ class InMemoryStore:
         self.calls: dict[tuple[UUID, UUID], CallRecord] = {}
         self.conversations: dict[tuple[UUID, UUID], Conversation] = {}
         self.messages: dict[tuple[UUID, UUID], OutboundMessage] = {}
+        # Keyed (tenant_id, id), like the tables' primary keys.
+        self.users: dict[tuple[UUID, UUID], User] = {}
+        self.catalog_items: dict[tuple[UUID, UUID], ServiceItem] = {}
+        self.quotes: dict[tuple[UUID, UUID], Quote] = {}
         self.outbox_rows: list[OutboxRow] = []
         # Called after a commit that added outbox rows (the NOTIFY of the PostgreSQL trigger).
         self.outbox_listeners: list[Callable[[], None]] = []

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from nmc_adapters.memory.directory import InMemoryCatalog, InMemoryQuotes, InMemoryUsers
 from nmc_adapters.memory.repositories import (
     InMemoryCalls,
     InMemoryConversations,
@@ -21,17 +22,30 @@ from nmc_adapters.wire import encode_event
 from nmc_domain.events import DomainEvent
 from nmc_domain.ports import (
     CallRepository,
+    CatalogRepository,
     ConversationRepository,
     MessageRepository,
     Outbox,
     PhoneNumberRepository,
+    QuoteRepository,
     TenantRepository,
+    UserRepository,
     WebhookEventLog,
 )
 
 __all__ = ["InMemoryOutbox", "InMemoryUnitOfWork"]
 
-_TABLES = ("tenants", "numbers", "webhook_events", "calls", "conversations", "messages")
+_TABLES = (
+    "tenants",
+    "numbers",
+    "webhook_events",
+    "calls",
+    "conversations",
+    "messages",
+    "users",
+    "catalog_items",
+    "quotes",
+)
 
 
 class InMemoryOutbox:
@@ -62,9 +76,10 @@ class InMemoryUnitOfWork:
 
     A commit writes only the keys this unit of work touched, so two interleaved units of work
     do not undo each other's changes. Unlike PostgreSQL, nothing waits for a row lock: two open
-    units of work may both record the same webhook event, or both take the same number (the
-    later commit wins). Use cases finish a unit of work without yielding to other tasks, so in
-    practice this does not arise.
+    units of work may both record the same webhook event, take the same number, or add users
+    with the same email (the later commit wins). Use cases finish a unit of work without
+    yielding to other tasks, so in practice this does not arise. Nor is there row-level
+    security: the repositories' own tenant filter is the only wall.
     """
 
     # Typed as the ports: a Protocol's plain attributes are invariant, so a concrete type here
@@ -75,6 +90,9 @@ class InMemoryUnitOfWork:
     calls: CallRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    users: UserRepository
+    catalog: CatalogRepository
+    quotes: QuoteRepository
     outbox: Outbox
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -95,6 +113,9 @@ class InMemoryUnitOfWork:
         self.calls = InMemoryCalls(views["calls"], tenants)
         self.conversations = InMemoryConversations(views["conversations"], tenants)
         self.messages = InMemoryMessages(views["messages"], tenants)
+        self.users = InMemoryUsers(views["users"], tenants)
+        self.catalog = InMemoryCatalog(views["catalog_items"], tenants)
+        self.quotes = InMemoryQuotes(views["quotes"], views["catalog_items"])
         self.outbox = self._outbox = InMemoryOutbox(store, self)
         return self
 

@@ -194,7 +194,8 @@ users = Table(
     Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("subject", Text, nullable=False),
-    Column("email", Text, nullable=False),
+    # Collation "C": lists sort the same on every server, whatever its locale.
+    Column("email", Text(collation="C"), nullable=False),
     Column("role", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     _ts("created_at", now=True),
@@ -213,7 +214,7 @@ catalog_items = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("name", Text, nullable=False),
     # The case-insensitive form of the name: unique per tenant, and the list's sort key.
-    Column("name_key", Text, nullable=False),
+    Column("name_key", Text(collation="C"), nullable=False),
     Column("aliases", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("price_cents", Integer, nullable=False),
     Column("currency", Text, nullable=False),
@@ -242,7 +243,12 @@ quotes = Table(
     Column("duration_minutes", Integer, nullable=False),
     _ts("created_at", now=True),
     PrimaryKeyConstraint("tenant_id", "id", name="quotes_pkey"),
-    ForeignKeyConstraint(["tenant_id", "item_id"], ["catalog_items.tenant_id", "catalog_items.id"]),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["tenant_id", "item_id"],
+        ["catalog_items.tenant_id", "catalog_items.id"],
+        ondelete="CASCADE",
+    ),
 )
 
 # Tables whose rows belong to one tenant, guarded by row-level security (migration 0002).

@@ -48,7 +48,8 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("email", sa.Text(), nullable=False),
+        # Collation "C": lists sort the same on every server, whatever its locale.
+        sa.Column("email", sa.Text(collation="C"), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         *_timestamps(),
@@ -64,7 +65,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("name_key", sa.Text(), nullable=False),
+        sa.Column("name_key", sa.Text(collation="C"), nullable=False),
         sa.Column(
             "aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False
         ),
@@ -95,8 +96,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "item_id"], ["catalog_items.tenant_id", "catalog_items.id"]
+            ["tenant_id", "item_id"],
+            ["catalog_items.tenant_id", "catalog_items.id"],
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="quotes_pkey"),
     )

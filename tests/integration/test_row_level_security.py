@@ -1,0 +1,354 @@
+"""Row-level security, the second wall: every tenant table, operation and scope.
+
+The app role (`nmc_app`) runs every statement here on a fresh session, so "unset" really is a
+session that never set `app.tenant_id` (NULL), and "empty" one that set it to '' (what a pooled
+connection reads after an earlier transaction's SET LOCAL). Rows belong to ACME; "own" binds the
+session to ACME, "other" to BRIGHT-SPARK. Allowed writes are rolled back; refused ones are
+committed, so that the superuser can then check that nothing changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nmc_adapters.postgres import tables as t
+from nmc_adapters.postgres.tables import TENANT_TABLES
+from nmc_adapters.postgres.uow import APP_ROLE
+from nmc_domain.model.catalog import name_key
+
+OPS = ("select", "insert", "update", "delete")
+SCOPES = ("own", "other", "unset", "empty")
+# Tables with a tenant_id that are cross-tenant on purpose (routing, provider events, outbox).
+SYSTEM_TABLES = {"phone_numbers", "webhook_events", "outbox_events"}
+AT = datetime(2025, 1, 6, 15, 0, tzinfo=UTC)
+# A harmless change per table, for the UPDATE cells.
+CHANGES = {
+    "tenants": "name = 'HIJACKED'",
+    "users": "active = false",
+    "catalog_items": "price_cents = 1",
+    "quotes": "price_cents = 1",
+    "conversations": "status = 'closed'",
+    "calls": "status = 'busy'",
+    "messages": "body = 'hijacked'",
+}
+
+
+def _row(table: str, tenant_id: UUID, row_id: UUID, parents: dict[str, UUID]) -> dict[str, Any]:
+    """A valid row of `table` for the tenant; unique values come from the row's id."""
+    tag = row_id.hex[:12]
+    number = f"+1415{row_id.int % 10**7:07d}"
+    if table == "tenants":
+        return {
+            "id": row_id,
+            "name": f"TENANT-{tag}",
+            "timezone": "America/Chicago",
+            "forward_to": number,
+            "owner_email": f"owner-{tag}@example.com",
+            "text_back_template": "Sorry we missed your call!",
+        }
+    owned: dict[str, Any] = {"tenant_id": tenant_id, "id": row_id}
+    if table == "users":
+        return owned | {"subject": f"auth0|{tag}", "email": f"{tag}@example.com", "role": "OWNER"}
+    if table == "catalog_items":
+        name = f"Water Heater Flush {tag}"
+        money = {"price_cents": 18_900, "currency": "USD", "duration_minutes": 90}
+        return owned | {"name": name, "name_key": name_key(name), "aliases": ["tank"]} | money
+    if table == "quotes":
+        money = {"price_cents": 18_900, "currency": "USD", "duration_minutes": 90}
+        return owned | {"item_id": parents["catalog_items"]} | money
+    if table == "conversations":
+        return owned | {"caller": number, "status": "open", "opened_at": AT}
+    if table == "calls":
+        return owned | {
+            "call_sid": f"CA{row_id.hex}",
+            "caller": number,
+            "called": "+14155550100",
+            "status": "no-answer",
+            "outcome": "missed",
+            "conversation_id": parents["conversations"],
+            "occurred_at": AT,
+        }
+    assert table == "messages"
+    return owned | {
+        "conversation_id": parents["conversations"],
+        "to_number": number,
+        "from_number": "+14155550100",
+        "body": "Sorry we missed your call! ACME-PLUMBING here.",
+        "status": "queued",
+        "created_at": AT,
+    }
+
+
+@attrs.frozen
+class Fixture:
+    """One tenant's rows: the row each cell acts on, per table, and the rows others refer to."""
+
+    tenant_id: UUID
+    targets: dict[str, UUID]
+    parents: dict[str, UUID]
+    snapshots: dict[str, dict[str, Any]]
+
+
+@attrs.frozen
+class Dataset:
+    acme: Fixture
+    spark: Fixture
+
+
+async def _admin_rows(admin: AsyncEngine, query: str, **params: Any) -> list[dict[str, Any]]:
+    async with admin.connect() as conn:
+        result = await conn.execute(text(query), params)
+        return [dict(row._mapping) for row in result]
+
+
+async def _build(admin: AsyncEngine) -> Fixture:
+    tenant_id = uuid.uuid4()
+    # Targets have no dependants (so the "own" DELETE cells succeed); quotes, calls and
+    # messages refer to separate parent rows, as foreign keys require.
+    parents = {"catalog_items": uuid.uuid4(), "conversations": uuid.uuid4()}
+    targets = {table: uuid.uuid4() for table in TENANT_TABLES} | {"tenants": tenant_id}
+    order = ["tenants", "users", "catalog_items", "quotes", "conversations", "calls", "messages"]
+    async with admin.begin() as conn:
+        for table in order:
+            ids = [targets[table], parents.get(table)]
+            for row_id in (i for i in ids if i is not None):
+                values = _row(table, tenant_id, row_id, parents)
+                await conn.execute(insert(t.metadata.tables[table]).values(values))
+    snapshots = {}
+    for table in TENANT_TABLES:
+        query = f"SELECT * FROM {table} WHERE id = :id"
+        (snapshots[table],) = await _admin_rows(admin, query, id=targets[table])
+    return Fixture(tenant_id, targets, parents, snapshots)
+
+
+@pytest.fixture(scope="module")
+async def dataset(admin_engine: AsyncEngine) -> Dataset:
+    return Dataset(acme=await _build(admin_engine), spark=await _build(admin_engine))
+
+
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[dict[str, Any]]]:
+    """A fresh session as the app role; the test begins and ends its transaction itself."""
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    )
+    try:
+        await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(APP_ROLE)))
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def _begin(conn: psycopg.AsyncConnection[Any], bound: UUID | str | None) -> None:
+    await conn.execute("BEGIN")
+    if bound is not None:
+        await conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(bound)])
+
+
+def _statement(template: str, table: str, **parts: str) -> sql.Composed:
+    quoted = {name: sql.SQL(part) for name, part in parts.items()}
+    return sql.SQL(template).format(table=sql.Identifier(table), **quoted)
+
+
+MATRIX = [
+    pytest.param(table, op, scope, id=f"{table}-{op}-{scope}")
+    for table in TENANT_TABLES
+    for op in OPS
+    for scope in SCOPES
+]
+
+
+@pytest.mark.parametrize(("table", "op", "scope"), MATRIX)
+async def test_tenant_isolation(
+    app: psycopg.AsyncConnection[dict[str, Any]],
+    admin_engine: AsyncEngine,
+    dataset: Dataset,
+    table: str,
+    op: str,
+    scope: str,
+) -> None:
+    acme, key = dataset.acme, TENANT_TABLES[table]
+    # The row's own tenant: ACME's, except for a new tenant (a tenants row is its own tenant).
+    new_id = uuid.uuid4()
+    owner = new_id if (op, table) == ("insert", "tenants") else acme.tenant_id
+    bound = {"own": owner, "other": dataset.spark.tenant_id, "unset": None, "empty": ""}[scope]
+    allowed = scope == "own"
+    await _begin(app, bound)
+    if scope == "unset":
+        setting = await (
+            await app.execute("SELECT current_setting('app.tenant_id', true) AS v")
+        ).fetchone()
+        assert setting == {"v": None}
+
+    if op == "select":
+        query = _statement("SELECT {key} AS owner, id FROM {table}", table, key=key)
+        rows = await (await app.execute(query)).fetchall()
+        visible = {row["id"] for row in rows}
+        owners = {row["owner"] for row in rows}
+        await app.execute("ROLLBACK")
+        if allowed:
+            assert acme.targets[table] in visible
+            assert owners == {acme.tenant_id}
+        elif scope == "other":
+            assert acme.targets[table] not in visible
+            assert owners == {dataset.spark.tenant_id}
+        else:
+            assert rows == []
+        return
+
+    if op == "insert":
+        values = _row(table, owner, new_id, acme.parents)
+        columns = sql.SQL(", ").join(map(sql.Identifier, values))
+        placeholders = sql.SQL(", ").join(map(sql.Placeholder, values))
+        query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            sql.Identifier(table), columns, placeholders
+        )
+        if allowed:
+            await app.execute(query, values)
+            found = _statement("SELECT id FROM {table} WHERE id = %s", table)
+            assert await (await app.execute(found, [new_id])).fetchall() == [{"id": new_id}]
+            await app.execute("ROLLBACK")
+            return
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            await app.execute(query, values)
+        await app.execute("ROLLBACK")
+        stored = f"SELECT id FROM {table} WHERE id = :id"
+        assert await _admin_rows(admin_engine, stored, id=new_id) == []
+        return
+
+    if op == "update":
+        query = _statement(
+            "UPDATE {table} SET {change} WHERE id = %s", table, change=CHANGES[table]
+        )
+    else:
+        query = _statement("DELETE FROM {table} WHERE id = %s", table)
+    cursor = await app.execute(query, [acme.targets[table]])
+    assert cursor.rowcount == (1 if allowed else 0)
+    if allowed:
+        await app.execute("ROLLBACK")
+        return
+    await app.execute("COMMIT")  # nothing may have changed: let the superuser look
+    stored = f"SELECT * FROM {table} WHERE id = :id"
+    assert await _admin_rows(admin_engine, stored, id=acme.targets[table]) == [
+        acme.snapshots[table]
+    ]
+
+
+async def test_deleting_a_tenant_deletes_its_quotes(database_url: str, dataset: Dataset) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url) as admin:
+        try:
+            await admin.execute("DELETE FROM tenants WHERE id = %s", [dataset.spark.tenant_id])
+        finally:
+            await admin.rollback()
+
+
+@pytest.mark.parametrize("table", list(TENANT_TABLES))
+async def test_a_row_cannot_be_moved_to_another_tenant(
+    app: psycopg.AsyncConnection[dict[str, Any]], dataset: Dataset, table: str
+) -> None:
+    acme = dataset.acme
+    # To another tenant (for tenants themselves: to an id nobody is bound to).
+    to = uuid.uuid4() if table == "tenants" else dataset.spark.tenant_id
+    query = _statement(
+        "UPDATE {table} SET {key} = %s WHERE id = %s", table, key=TENANT_TABLES[table]
+    )
+    await _begin(app, acme.tenant_id)
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            await app.execute(query, [to, acme.targets[table]])
+    finally:
+        await app.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("table", list(TENANT_TABLES))
+async def test_a_malformed_tenant_setting_fails_closed(
+    app: psycopg.AsyncConnection[dict[str, Any]], dataset: Dataset, table: str
+) -> None:
+    await _begin(app, "ACME-PLUMBING")
+    try:
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            await app.execute(_statement("SELECT id FROM {table}", table))
+    finally:
+        await app.execute("ROLLBACK")
+
+
+async def test_tenants_are_invisible_to_the_app_role_without_a_tenant(
+    app: psycopg.AsyncConnection[dict[str, Any]], dataset: Dataset
+) -> None:
+    cursor = await app.execute("SELECT id FROM tenants")  # autocommit: nothing was ever set
+    assert await cursor.fetchall() == []
+
+
+async def test_the_apps_engine_runs_as_the_app_role(engine: AsyncEngine, dataset: Dataset) -> None:
+    async with engine.connect() as conn:
+        user = (await conn.execute(text("SELECT current_user"))).scalar_one()
+        tenants = (await conn.execute(text("SELECT count(*) FROM tenants"))).scalar_one()
+    assert (user, tenants) == (APP_ROLE, 0)
+
+
+async def test_the_app_role_is_no_superuser_and_owns_nothing(admin_engine: AsyncEngine) -> None:
+    (role,) = await _admin_rows(
+        admin_engine,
+        "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :role",
+        role=APP_ROLE,
+    )
+    assert role == {"rolsuper": False, "rolbypassrls": False, "rolcanlogin": False}
+    owned = await _admin_rows(
+        admin_engine,
+        "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+        "WHERE r.rolname = :role",
+        role=APP_ROLE,
+    )
+    assert owned == []
+
+
+async def test_every_tenant_table_forces_its_policy(admin_engine: AsyncEngine) -> None:
+    flags = await _admin_rows(
+        admin_engine,
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+        "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relrowsecurity",
+    )
+    assert {row["relname"] for row in flags} == set(TENANT_TABLES)
+    assert all(row["relforcerowsecurity"] for row in flags)
+    policies = await _admin_rows(
+        admin_engine,
+        "SELECT tablename, policyname, permissive, roles, cmd, qual, with_check FROM pg_policies "
+        "WHERE schemaname = 'public'",
+    )
+    assert {row["tablename"] for row in policies} == set(TENANT_TABLES)
+    for policy in policies:
+        column = TENANT_TABLES[policy["tablename"]]
+        assert policy["policyname"] == "tenant_isolation"
+        assert (policy["permissive"], policy["cmd"], policy["roles"]) == (
+            "PERMISSIVE",
+            "ALL",
+            ["public"],
+        )
+        assert policy["qual"] == policy["with_check"]
+        assert policy["qual"].startswith(f"({column} = ")
+        assert "current_setting('app.tenant_id'::text, true)" in policy["qual"]
+
+
+async def test_every_table_with_a_tenant_id_is_guarded_or_a_system_table(
+    admin_engine: AsyncEngine,
+) -> None:
+    with_tenant = await _admin_rows(
+        admin_engine,
+        "SELECT table_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_name = 'tenant_id'",
+    )
+    assert {row["table_name"] for row in with_tenant} == (set(TENANT_TABLES) - {"tenants"}) | (
+        SYSTEM_TABLES
+    )

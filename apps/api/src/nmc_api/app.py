@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from litestar import Litestar, MediaType, Response
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
@@ -56,6 +57,7 @@ def create_app(deps: ApiDeps) -> Litestar:
             MethodNotAllowedException: _routing_error,
         },
         on_shutdown=[deps.close],
+        state=State({"deps": deps}),  # for the /v1 guard, which runs before dependency injection
         openapi_config=OpenAPIConfig(
             title="NeverMissCall",
             version="0.1.0",

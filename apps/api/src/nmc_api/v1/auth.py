@@ -5,22 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 
-from nmc_api.deps import Deps
+from nmc_api.deps import ApiDeps
 from nmc_domain.errors import Unauthenticated
 from nmc_domain.model.users import Principal
+from nmc_domain.services.access import identify
 
-__all__ = ["Caller", "provide_principal"]
+__all__ = ["OWNER", "Caller", "bearer_guard", "provide_principal"]
+
+_PRINCIPAL = "nmc_principal"
+OWNER = {"owner": True}  # route option: only OWNERs get past the guard
 
 # How route handlers receive the verified caller (an explicitly named dependency).
 Caller = NamedDependency[Principal]
 
 
-async def provide_principal(request: Request[Any, Any, Any], deps: Deps) -> Principal:
-    """The verified caller of a /v1 request; Unauthenticated (401) otherwise."""
-    header = request.headers.get("authorization", "")
+async def bearer_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Who calls, and may they, before any input is read: 401, then 403, then 422.
+
+    Routes for OWNERs say so with `opt={"owner": True}`.
+    """
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
-    return await deps.tokens.verify(token.strip())
+    deps: ApiDeps = connection.app.state["deps"]
+    principal = await deps.tokens.verify(token.strip())
+    await identify(deps.new_uow(), principal, owner=bool(handler.opt.get("owner")))
+    connection.state[_PRINCIPAL] = principal
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The caller the guard verified."""
+    principal: Principal = request.state[_PRINCIPAL]
+    return principal

@@ -7,8 +7,8 @@ from uuid import UUID
 from litestar import get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from nmc_api.deps import Deps
-from nmc_api.v1.auth import Caller
+from nmc_api.deps import AnyRequest, Deps
+from nmc_api.v1.auth import OWNER, Caller
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     ItemIn,
@@ -21,6 +21,7 @@ from nmc_api.v1.schemas import (
     QuoteOut,
     decode_cursor,
     encode_cursor,
+    strictly,
 )
 from nmc_domain.model.pages import DEFAULT_LIMIT
 from nmc_domain.services.catalog import (
@@ -46,8 +47,11 @@ async def get_items(
     return ItemList([ItemOut.of(i) for i in page.items], encode_cursor(page.next_after))
 
 
-@post("/catalog/items", responses=errors(403, 409), summary="Add a catalog item (OWNER)")
-async def post_item(principal: Caller, deps: Deps, data: JSONBody[ItemIn]) -> ItemOut:
+@post("/catalog/items", opt=OWNER, responses=errors(403, 409), summary="Add a catalog item (OWNER)")
+async def post_item(
+    request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[ItemIn]
+) -> ItemOut:
+    data = await strictly(request, ItemIn)
     fields = {f: getattr(data, f) for f in data.__struct_fields__}
     return ItemOut.of(await create_item(deps.new_uow(), principal, fields))
 
@@ -59,12 +63,18 @@ async def get_one_item(principal: Caller, deps: Deps, item_id: FromPath[UUID]) -
 
 @patch(
     "/catalog/items/{item_id:uuid}",
+    opt=OWNER,
     responses=errors(403, 404, 409),
     summary='Change a catalog item (OWNER); {"active": false} deactivates it',
 )
 async def patch_item(
-    principal: Caller, deps: Deps, item_id: FromPath[UUID], data: JSONBody[ItemPatch]
+    request: AnyRequest,
+    principal: Caller,
+    deps: Deps,
+    item_id: FromPath[UUID],
+    data: JSONBody[ItemPatch],
 ) -> ItemOut:
+    data = await strictly(request, ItemPatch)
     return ItemOut.of(await update_item(deps.new_uow(), principal, item_id, data.changes()))
 
 
@@ -75,7 +85,10 @@ async def get_match(principal: Caller, deps: Deps, q: FromQuery[str]) -> MatchLi
 
 
 @post("/quotes", responses=errors(403, 404, 410), summary="Quote an item: a price snapshot")
-async def post_quote(principal: Caller, deps: Deps, data: JSONBody[QuoteIn]) -> QuoteOut:
+async def post_quote(
+    request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[QuoteIn]
+) -> QuoteOut:
+    data = await strictly(request, QuoteIn)
     quote_id, quote = await quote_item(deps.new_uow(), principal, data.item_id)
     return QuoteOut(
         item_id=quote.item_id,

@@ -7,8 +7,8 @@ from uuid import UUID
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from nmc_api.deps import Deps
-from nmc_api.v1.auth import Caller
+from nmc_api.deps import AnyRequest, Deps
+from nmc_api.v1.auth import OWNER, Caller
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     MeOut,
@@ -18,6 +18,7 @@ from nmc_api.v1.schemas import (
     UserOut,
     decode_cursor,
     encode_cursor,
+    strictly,
 )
 from nmc_domain.model.pages import DEFAULT_LIMIT
 from nmc_domain.services.users import add_user, deactivate_user, list_users, me
@@ -31,7 +32,7 @@ async def get_me(principal: Caller, deps: Deps) -> MeOut:
     return MeOut(user=UserOut.of(user), tenant=TenantOut.of(tenant))
 
 
-@get("/users", responses=errors(403), summary="The tenant's users, by email (OWNER)")
+@get("/users", opt=OWNER, responses=errors(403), summary="The tenant's users, by email (OWNER)")
 async def get_users(
     principal: Caller,
     deps: Deps,
@@ -42,8 +43,11 @@ async def get_users(
     return UserList([UserOut.of(u) for u in page.items], encode_cursor(page.next_after))
 
 
-@post("/users", responses=errors(403, 409), summary="Add a user (OWNER)")
-async def post_user(principal: Caller, deps: Deps, data: JSONBody[UserIn]) -> UserOut:
+@post("/users", opt=OWNER, responses=errors(403, 409), summary="Add a user (OWNER)")
+async def post_user(
+    request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[UserIn]
+) -> UserOut:
+    data = await strictly(request, UserIn)
     user = await add_user(
         deps.new_uow(), principal, email=data.email, role=data.role, subject=data.subject
     )
@@ -52,6 +56,7 @@ async def post_user(principal: Caller, deps: Deps, data: JSONBody[UserIn]) -> Us
 
 @post(
     "/users/{user_id:uuid}/deactivate",
+    opt=OWNER,
     status_code=200,
     responses=errors(403, 404, 409),
     summary="Deactivate a user (OWNER); their tokens stop working at once",

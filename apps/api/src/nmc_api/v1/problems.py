@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import (
+    HTTPException,
     MethodNotAllowedException,
     NotFoundException,
     ValidationException,
@@ -53,6 +55,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
 
 
 _TITLES = {
+    400: ("malformed-request", "Malformed request"),
     401: ("unauthenticated", "Authentication required"),
     403: ("forbidden", "Not allowed"),
     404: ("not-found", "Not found"),
@@ -104,15 +107,37 @@ def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem
     return problem_response(request, 500, "an error we did not expect; it has been logged")
 
 
+# Litestar reports a missing or unknown body field against the body parameter ("data") and a
+# missing query parameter in its message only: the field's own name is in the message.
+_NAMED = re.compile(r"(?:field|parameter) [`'](?P<name>[^`']+)[`']")
+
+
+def field_of(key: str, message: str) -> str:
+    """The field a decoding error is about."""
+    named = _NAMED.search(message)
+    if named and key in ("", "data", "body"):
+        return named.group("name")
+    return key or "body"
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     """Litestar's decoding errors (wrong type, missing or unknown field) as 422 naming it."""
+    entries = [e for e in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(e, dict)]
     fields = [
-        FieldError(str(entry.get("key") or "body"), str(entry.get("message", "invalid")))
-        for entry in (exc.extra if isinstance(exc.extra, list) else [])
-        if isinstance(entry, dict)
-    ] or [FieldError("body", exc.detail)]
+        FieldError(
+            field_of(str(e.get("key") or ""), str(e.get("message", ""))),
+            str(e.get("message", "invalid")),
+        )
+        for e in entries
+    ] or [FieldError(field_of("", exc.detail), exc.detail)]
     detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
     return problem_response(request, 422, detail, fields)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    """Any other HTTP error Litestar raises (a body that is not JSON: 400) as a problem."""
+    status = exc.status_code if exc.status_code in _TITLES else 400
+    return problem_response(request, status, exc.detail)
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Problem]:
@@ -141,6 +166,7 @@ PROBLEM_HANDLERS: ExceptionHandlersMap = {
         _domain,
     ),
     ValidationException: _validation,
+    HTTPException: _http,
     NotFoundException: _not_found,
     MethodNotAllowedException: _not_allowed,
 }

@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from nmc_api.deps import AnyRequest
+from nmc_api.v1.problems import field_of
 from nmc_domain.errors import InvalidInput
 from nmc_domain.model.catalog import ServiceItem
 from nmc_domain.model.pages import PageKey
@@ -32,6 +36,7 @@ __all__ = [
     "UserOut",
     "decode_cursor",
     "encode_cursor",
+    "strictly",
 ]
 
 
@@ -149,6 +154,25 @@ class QuoteOut(msgspec.Struct):
     currency: str
     duration_minutes: int
     quote_id: UUID
+
+
+T = TypeVar("T")
+_AT = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+
+
+async def strictly(request: AnyRequest, model: type[T]) -> T:
+    """The JSON body as `model`, without Litestar's lenient coercion ("90" is not 90).
+
+    Litestar has already decoded the body leniently (and answered 422 if even that failed);
+    strictness is what money and durations need: "189.00" must not become 189 cents.
+    """
+    try:
+        return msgspec.convert(await request.json(), model, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        at = _AT.search(message)
+        field = at.group("path") if at and at.group("path") else field_of("", message)
+        raise InvalidInput(field, _AT.sub("", message)) from None
 
 
 def encode_cursor(key: PageKey | None) -> str | None:

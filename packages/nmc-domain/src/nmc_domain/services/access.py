@@ -6,7 +6,7 @@ from nmc_domain.errors import Unauthenticated
 from nmc_domain.model.users import Principal, User
 from nmc_domain.ports import UnitOfWork
 
-__all__ = ["authorize"]
+__all__ = ["authorize", "identify"]
 
 
 async def authorize(uow: UnitOfWork, principal: Principal, *, owner: bool = False) -> User:
@@ -20,3 +20,13 @@ async def authorize(uow: UnitOfWork, principal: Principal, *, owner: bool = Fals
     if user is None:
         raise Unauthenticated("unknown user")
     return user.require_owner() if owner else user.require_active()
+
+
+async def identify(uow: UnitOfWork, principal: Principal, *, owner: bool = False) -> User:
+    """`authorize` in a unit of work of its own: the API's gate before it reads any input.
+
+    The use cases authorize again inside their own transaction, so a role change between the
+    two is still honoured.
+    """
+    async with uow:
+        return await authorize(uow, principal, owner=owner)

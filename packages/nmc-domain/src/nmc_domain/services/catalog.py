@@ -34,9 +34,9 @@ async def list_items(
     uow: UnitOfWork, principal: Principal, after: PageKey | None, limit: int
 ) -> Page[ServiceItem]:
     """All items (active or not) by name."""
-    limit = check_limit(limit)
     async with uow:
-        await authorize(uow, principal)
+        await authorize(uow, principal)  # who asks comes before what they ask
+        limit = check_limit(limit)
         rows = await uow.catalog.page(principal.tenant_id, after, limit + 1)
         return page_of(rows, limit, _key)
 

@@ -39,9 +39,9 @@ async def list_users(
     uow: UnitOfWork, principal: Principal, after: PageKey | None, limit: int
 ) -> Page[User]:
     """The tenant's users by email (OWNER)."""
-    limit = check_limit(limit)
     async with uow:
-        await authorize(uow, principal, owner=True)
+        await authorize(uow, principal, owner=True)  # who asks comes before what they ask
+        limit = check_limit(limit)
         rows = await uow.users.page(principal.tenant_id, after, limit + 1)
         return page_of(rows, limit, _key)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -34,9 +36,15 @@ def test_nmc_dev_runs_the_whole_loop_and_stops_cleanly(tmp_path: Path) -> None:
         body = dev.wait_for(lambda line: "Demo Plumbing" in line and "Sorry" in line)
         assert "Hi, this is Demo Plumbing" in body
     finally:
+        # Like Ctrl-C under `uv run`: the terminal's SIGINT and uv's forwarded one.
+        dev.process.send_signal(signal.SIGINT)
+        time.sleep(0.05)
         code = dev.stop(signal.SIGINT, within=60)
     assert code == 0, dev.output
     assert "nmc dev: stopped" in dev.output
+    cluster = json.loads((tmp_path / ".nmc" / "pg" / "state.json").read_text())
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", cluster["port"])) != 0, "PostgreSQL still runs"
     state = json.loads((tmp_path / ".nmc" / "dev.json").read_text())
     try:
         httpx.get(state["base_url"] + "/healthz", timeout=1)

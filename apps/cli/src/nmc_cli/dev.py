@@ -117,6 +117,10 @@ def dev(
     except KeyboardInterrupt:
         print("\nnmc dev: stopping …", flush=True)
     finally:
+        # A second Ctrl-C (`uv run` forwards the terminal's SIGINT, so one press arrives twice)
+        # must not cut the cleanup short and leave PostgreSQL running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop(children)
         cluster.stop()
     print("nmc dev: stopped", flush=True)

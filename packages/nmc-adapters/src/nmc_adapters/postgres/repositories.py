@@ -66,8 +66,8 @@ _TENANT_GET = _locks(select(tenants).where(tenants.c.id == bindparam("id")))
 # Routing happens before we know the tenant: bind the transaction to the number's tenant (or to
 # none) from the routing table, which row-level security does not guard, then read the tenant.
 _ROUTE = (
-    b"SELECT set_config('app.tenant_id', COALESCE((SELECT tenant_id::text FROM phone_numbers "
-    b"WHERE e164 = %(number)s::text), ''), true)"
+    b"SELECT now(), set_config('app.tenant_id', COALESCE((SELECT tenant_id::text "
+    b"FROM phone_numbers WHERE e164 = %(number)s::text), ''), true)"
 )
 _TENANT_BY_NUMBER = compiled(
     select(tenants)
@@ -95,7 +95,7 @@ class PgTenants:
         return None if row is None else tenant_from_row(row)
 
     async def by_number(self, number: str) -> Tenant | None:
-        await self._db.run(_ROUTE, {"number": number})
+        await self._db.route(_ROUTE, {"number": number})
         row = await self._db.one(_TENANT_BY_NUMBER, {"number": number})
         tenant = None if row is None else tenant_from_row(row)
         self._db.bound(None if tenant is None else tenant.id)

@@ -25,7 +25,7 @@ __all__ = ["Db", "Row", "Transaction", "autocommit", "compiled", "driver"]
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 # Transaction-local (the `true`): a pooled connection never carries a tenant to its next user.
-_BIND = b"SELECT set_config('app.tenant_id', %(tenant)s::text, true)"
+_BIND = b"SELECT now(), set_config('app.tenant_id', %(tenant)s::text, true)"
 Row = dict[str, Any]
 
 
@@ -88,29 +88,47 @@ class Transaction(Db):
     async def start(self) -> None:
         self._pipeline = await self._stack.enter_async_context(self.conn.pipeline())
         await self._ready()
-        # Queued with BEGIN, read on demand: the transaction's clock costs no round trip.
-        self._now = self.conn.cursor()
-        await self._now.execute(b"SELECT now()")
 
     async def _ready(self) -> None:
         if not self._open:
             await self.conn.execute(b"BEGIN")
             self._open = True
             if self._tenant:
-                await self.conn.execute(_BIND, {"tenant": self._tenant})
+                await self._tenant_statement(_BIND, {"tenant": self._tenant})
+
+    async def _tenant_statement(self, sql: bytes, params: Mapping[str, Any]) -> None:
+        # Binding statements also read now(): the transaction's clock rides along, queued and
+        # read on demand, so it costs neither a command nor a round trip of its own.
+        cursor = self.conn.cursor()
+        await cursor.execute(sql, params)
+        if self._now is None:
+            self._now = cursor
 
     async def bind(self, tenant_id: UUID | None) -> None:
         """Scope this and the following transactions to one tenant (None: to none at all)."""
-        self._tenant = "" if tenant_id is None else str(tenant_id)
+        tenant = "" if tenant_id is None else str(tenant_id)
+        if tenant == self._tenant and self._open:
+            return
+        self._tenant = tenant
+        if not self._open:
+            await self._ready()  # BEGIN binds the remembered tenant
+        else:
+            await self._tenant_statement(_BIND, {"tenant": tenant})
+
+    async def route(self, sql: bytes, params: Mapping[str, Any]) -> None:
+        """Bind by a statement of the caller's (PgTenants.by_number); `bound()` records it."""
         await self._ready()
-        await self.conn.execute(_BIND, {"tenant": self._tenant})
+        await self._tenant_statement(sql, params)
 
     def bound(self, tenant_id: UUID | None) -> None:
-        """Record a binding a statement of ours already made (see PgTenants.by_number)."""
+        """Record which tenant a `route` statement bound (None: none)."""
         self._tenant = "" if tenant_id is None else str(tenant_id)
 
     async def now(self) -> Any:
-        assert self._now is not None, "transaction not started"
+        if self._now is None:  # nothing bound yet: ask
+            await self._ready()
+            self._now = self.conn.cursor()
+            await self._now.execute(b"SELECT now(), ''")
         row = await self._now.fetchone()
         assert row is not None
         return row[0]

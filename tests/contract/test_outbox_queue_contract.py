@@ -159,7 +159,7 @@ async def test_complete_marks_the_row_dispatched_and_keeps_it(queue_backend: Bac
     await _produce(queue_backend, 1)
     [item] = await queue.claim(10, 0)
 
-    await queue.complete(item.id)
+    await queue.complete([item.id])
 
     assert await queue.claim(10, HOUR) == []
     row = await _row(queue_backend, item.id)
@@ -167,17 +167,30 @@ async def test_complete_marks_the_row_dispatched_and_keeps_it(queue_backend: Bac
     assert row.dispatched_at is not None
 
 
+async def test_complete_takes_several_rows_at_once(queue_backend: Backend) -> None:
+    queue = queue_backend.queue
+    await _produce(queue_backend, 3)
+    first, second, third = await queue.claim(3, 0)
+
+    await queue.complete([first.id, third.id])
+    await queue.complete([])
+
+    assert [item.id for item in await queue.claim(10, HOUR)] == [second.id]
+    assert (await _row(queue_backend, first.id)).dispatched_at is not None
+    assert (await _row(queue_backend, third.id)).dispatched_at is not None
+
+
 async def test_a_finished_row_cannot_be_finished_again(queue_backend: Backend) -> None:
     # A worker whose lease ran out may report after another worker dispatched the row.
     queue = queue_backend.queue
     await _produce(queue_backend, 2)
     dispatched, dead = await queue.claim(2, 0)
-    await queue.complete(dispatched.id)
+    await queue.complete([dispatched.id])
     await queue.bury(dead.id, "SmsRejected: 21211 invalid To number")
 
     await queue.bury(dispatched.id, "late failure report")
     await queue.retry(dead.id, "late retry", 0)
-    await queue.complete(dead.id)
+    await queue.complete([dead.id])
 
     done, buried = await _row(queue_backend, dispatched.id), await _row(queue_backend, dead.id)
     assert (done.dead_at, done.attempts, done.last_error) == (None, 0, None)
@@ -200,7 +213,7 @@ async def test_a_payload_this_version_cannot_read_is_claimed_without_event(
 
 async def test_finishing_an_unknown_row_changes_nothing(queue_backend: Backend) -> None:
     queue, missing = queue_backend.queue, 2**62
-    await queue.complete(missing)
+    await queue.complete([missing])
     await queue.retry(missing, "gone", 0)
     await queue.bury(missing, "gone")
     assert await queue_backend.outbox_row(missing) is None

@@ -150,3 +150,42 @@ async def test_run_never_exceeds_its_concurrency_and_drains_everything(concurren
     assert peak == concurrency
     assert sorted(e.message_id for e in done) == sorted(e.message_id for e in produced)
     assert all(row.dispatched_at is not None for row in store.outbox_rows)
+
+
+class CountingQueue(InMemoryOutboxQueue):
+    """The in-memory queue, remembering each complete() call."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.completions: list[list[int]] = []
+
+    async def complete(self, item_ids) -> None:
+        self.completions.append(list(item_ids))
+        await super().complete(item_ids)
+
+
+async def test_rows_finished_together_are_completed_by_one_call() -> None:
+    store = InMemoryStore()
+    await produce(store, 12)
+    queue = CountingQueue(store)
+    release = asyncio.Event()
+
+    async def together(event: DomainEvent) -> None:
+        await release.wait()  # every handler finishes in the same instant
+
+    subject = Dispatcher(
+        queue,
+        InMemoryWakeups(store),
+        {MessageQueued: together},
+        POLICY,
+        random.Random(5),
+        DispatcherOptions(concurrency=12, batch_size=12),
+    )
+    claimed = asyncio.create_task(subject.run_once())
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await claimed == 12
+
+    assert len(queue.completions) == 1
+    assert sorted(queue.completions[0]) == sorted(row.id for row in store.outbox_rows)
+    assert all(row.dispatched_at is not None for row in store.outbox_rows)

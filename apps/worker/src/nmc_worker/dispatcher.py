@@ -28,6 +28,9 @@ class DispatcherOptions:
     # A claimed row stays hidden this long; past it, a crashed worker's row is claimed again.
     lease_seconds: float = 60.0
     shutdown_grace_seconds: float = 10.0
+    # Rows finished within this window are marked dispatched by one UPDATE: under load that is
+    # one statement for many messages. (The messages themselves are already out.)
+    complete_delay_seconds: float = 0.005
 
 
 class Dispatcher:
@@ -48,6 +51,8 @@ class Dispatcher:
         self._policy = policy
         self._rng = rng
         self._options = options
+        self._done: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set, then let in-flight handlers finish (within the grace)."""
@@ -73,12 +78,34 @@ class Dispatcher:
             stopping.cancel()
             if inflight:
                 await asyncio.wait(inflight, timeout=self._options.shutdown_grace_seconds)
+            await self.flush()
 
     async def run_once(self) -> int:
         """Claim one batch and process it fully; returns how many rows were claimed."""
         items = await self._claim(self._options.batch_size)
         await asyncio.gather(*(self.process(item) for item in items))
+        await self.flush()
         return len(items)
+
+    async def flush(self) -> None:
+        """Mark every finished row dispatched now."""
+        done, self._done = self._done, []
+        if not done:
+            return
+        try:
+            await self._queue.complete(done)
+        except Exception as exc:  # the leases bring them back; the handlers are idempotent
+            log.error("outbox.record_failed", outbox_ids=done, error=str(exc))
+
+    def _completed(self, item_id: int) -> None:
+        self._done.append(item_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        while self._done:  # rows finished while a flush was out go in the next one
+            await asyncio.sleep(self._options.complete_delay_seconds)
+            await self.flush()
 
     async def _claim(self, limit: int) -> list[OutboxItem]:
         try:
@@ -101,7 +128,7 @@ class Dispatcher:
             except Exception as exc:
                 await self._failed(item, f"{type(exc).__name__}: {exc}")
             else:
-                await self._queue.complete(item.id)
+                self._completed(item.id)
         except Exception as exc:  # recording the outcome failed: the lease brings it back
             log.error("outbox.record_failed", outbox_id=item.id, error=str(exc))
 

@@ -246,8 +246,8 @@ class OutboxQueue(Protocol):
         """Up to `limit` due rows, oldest first, hidden from other workers for the lease."""
         ...
 
-    async def complete(self, item_id: int) -> None:
-        """Mark dispatched (the row is kept)."""
+    async def complete(self, item_ids: Sequence[int]) -> None:
+        """Mark these rows dispatched, in one go (the rows are kept)."""
         ...
 
     async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:

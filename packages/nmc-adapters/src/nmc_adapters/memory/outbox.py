@@ -28,10 +28,11 @@ class InMemoryOutboxQueue:
             row.available_at = now + timedelta(seconds=lease_seconds)
         return [OutboxItem(row.id, row.topic, row.event, row.attempts) for row in claimed]
 
-    async def complete(self, item_id: int) -> None:
-        row = self._find(item_id)
-        if row is not None:
-            row.dispatched_at = self._store.now
+    async def complete(self, item_ids: Sequence[int]) -> None:
+        for item_id in item_ids:
+            row = self._find(item_id)
+            if row is not None:
+                row.dispatched_at = self._store.now
 
     async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
         row = self._find(item_id)

@@ -42,7 +42,10 @@ _CLAIM = b"""
 # Only a row still pending can be finished: a worker whose lease ran out must not bury a row
 # that another worker has dispatched since.
 _PENDING = b" WHERE id = %(id)s::bigint AND dispatched_at IS NULL AND dead_at IS NULL"
-_COMPLETE = b"UPDATE outbox_events SET dispatched_at = now()" + _PENDING
+_COMPLETE = (
+    b"UPDATE outbox_events SET dispatched_at = now() "
+    b"WHERE id = ANY(%(ids)s::bigint[]) AND dispatched_at IS NULL AND dead_at IS NULL"
+)
 _RETRY = (
     b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
     b"available_at = now() + make_interval(secs => %(delay)s::double precision)" + _PENDING
@@ -87,9 +90,11 @@ class PgOutboxQueue:
         items = [_item(r["id"], r["topic"], r["payload"], r["attempts"]) for r in rows]
         return sorted(items, key=lambda item: item.id)
 
-    async def complete(self, item_id: int) -> None:
+    async def complete(self, item_ids: Sequence[int]) -> None:
+        if not item_ids:
+            return
         async with autocommit(self._engine) as db:
-            await db.run(_COMPLETE, {"id": item_id})
+            await db.run(_COMPLETE, {"ids": list(item_ids)})
 
     async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
         params = {"id": item_id, "error": error[:2000], "delay": float(delay_seconds)}

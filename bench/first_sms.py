@@ -86,11 +86,13 @@ def wait_ready(base_url: str) -> None:
     raise SystemExit("API did not become ready")
 
 
-async def fire(base_url: str, calls: int, rate: float) -> tuple[dict[str, int], list[float], int]:
+async def fire(
+    base_url: str, calls: int, rate: float, first: int = 0
+) -> tuple[dict[str, int], list[float], int]:
     """Send the calls on schedule; returns caller -> send time (ns), response latencies, errors."""
     signer = TwilioSignature(TOKEN)
     prepared = []
-    for i in range(calls):
+    for i in range(first, first + calls):
         caller = f"+1555{i:07d}"
         params = {
             "AccountSid": SID,
@@ -141,7 +143,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--database-url", default=os.environ.get("NMC_BENCH_DATABASE_URL"))
     parser.add_argument("--grace", type=float, default=15.0, help="seconds to wait for stragglers")
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="calls sent first and not measured (cold pools)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--dump", type=Path, help="write send offset (s), latency (ms) per call")
     args = parser.parse_args()
     calls = args.calls or int(args.rate * (args.duration or 60))
 
@@ -174,13 +180,19 @@ def main() -> None:
                 procs.append(start(["-m", "nmc_worker"], env, home / f"worker{n}.log"))
             wait_ready(base_url)
             time.sleep(1.0)  # let the workers LISTEN
+            if args.warmup:  # fill connection pools and statement caches, as in a running system
+                asyncio.run(fire(base_url, args.warmup, 50.0, first=9_000_000))
+                time.sleep(1.0)
             cpu_before = [cpu_seconds(p.pid) for p in procs]
             own_before, busy_before = time.process_time(), machine_busy_seconds()
             began = time.perf_counter()
             sent, answered, errors = asyncio.run(fire(base_url, calls, args.rate))
             elapsed = time.perf_counter() - began
             deadline = time.monotonic() + args.grace
-            while time.monotonic() < deadline and len({m.to for m in fake.messages}) < calls:
+            while (
+                time.monotonic() < deadline
+                and len({m.to for m in fake.messages}) < calls + args.warmup
+            ):
                 time.sleep(0.1)
             time.sleep(0.5)  # a late duplicate would show up now
             cpu_used = [cpu_seconds(p.pid) - b for p, b in zip(procs, cpu_before, strict=True)]
@@ -189,7 +201,8 @@ def main() -> None:
             window = time.perf_counter() - began
             received: dict[str, list[int]] = {}
             for message in fake.messages:
-                received.setdefault(message.to, []).append(message.received_ns)
+                if message.to in sent:  # warm-up calls are not measured
+                    received.setdefault(message.to, []).append(message.received_ns)
     finally:
         for proc in procs:
             proc.terminate()
@@ -200,6 +213,14 @@ def main() -> None:
             cluster.destroy()
 
     latencies = [(min(received[c]) - t) / 1e6 for c, t in sent.items() if c in received]
+    if args.dump:
+        first = min(sent.values())
+        rows = sorted(
+            ((t - first) / 1e9, (min(received[c]) - t) / 1e6)
+            for c, t in sent.items()
+            if c in received
+        )
+        args.dump.write_text("".join(f"{at:.3f},{ms:.2f}\n" for at, ms in rows))
     report = {
         "calls": calls,
         "rate_per_s": args.rate,

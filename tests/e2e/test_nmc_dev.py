@@ -35,6 +35,17 @@ def test_nmc_dev_runs_the_whole_loop_and_stops_cleanly(tmp_path: Path) -> None:
         dev.wait_for(lambda line: "SMS to +14155550123" in line)
         body = dev.wait_for(lambda line: "Demo Plumbing" in line and "Sorry" in line)
         assert "Hi, this is Demo Plumbing" in body
+
+        # The banner's tenant API line works as printed: mint a token, call /v1/me.
+        mint = dev.wait_for(lambda line: "nmc token mint" in line).split("nmc ", 1)[1].split()
+        minted = nmc(*mint, env=clean_env(), cwd=tmp_path)
+        assert minted.returncode == 0, minted.stderr
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/v1/me",
+            headers={"Authorization": f"Bearer {minted.stdout.strip()}"},
+        )
+        assert me.status_code == 200, me.text
+        assert me.json()["tenant"]["name"] == "Demo Plumbing"
     finally:
         # Like Ctrl-C under `uv run`: the terminal's SIGINT and uv's forwarded one.
         dev.process.send_signal(signal.SIGINT)

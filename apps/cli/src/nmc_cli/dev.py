@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from types import FrameType
+from uuid import UUID
 
 import httpx
 import typer
@@ -42,14 +43,14 @@ DEMO = OnboardTenant(
 )
 
 
-async def _ensure_demo_tenant(new_uow: UnitOfWorkFactory) -> str:
+async def _ensure_demo_tenant(new_uow: UnitOfWorkFactory) -> tuple[str, UUID]:
     number = phone_parser().parse(DEMO.number, field="number")
     tenant = await find_tenant(new_uow(), number)
     if tenant is None:
         tenant = (await onboard_tenant(new_uow(), phone_parser(), DEMO)).tenant
     if not tenant.may_send:
         await approve_compliance(new_uow(), tenant.id)
-    return number
+    return number, tenant.id
 
 
 def _child_env(database_url: str, base_url: str) -> tuple[dict[str, str], str, str]:
@@ -97,7 +98,7 @@ def dev(
             print("nmc dev: starting PostgreSQL under .nmc/ …", flush=True)
             url = start_postgres(cluster, "nmc")
             migrate_up(url, "head")
-            demo_number = asyncio.run(with_uow(url, _ensure_demo_tenant))
+            demo_number, demo_tenant = asyncio.run(with_uow(url, _ensure_demo_tenant))
         base_url = f"http://127.0.0.1:{port}"
         env, sid, token = _child_env(url, base_url)
         dev_token = token if token == DEV_AUTH_TOKEN else None
@@ -109,7 +110,8 @@ def dev(
             subprocess.Popen([sys.executable, "-m", "nmc_worker"], env=env),
         ]
         if _wait_healthy(base_url, children):
-            print(_banner(base_url, demo_number, env.get("NMC_SMS_CONSOLE") == "1"), flush=True)
+            console = env.get("NMC_SMS_CONSOLE") == "1"
+            print(_banner(base_url, demo_number, demo_tenant, console), flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.2)
         print("nmc dev: a process stopped; shutting down", file=sys.stderr)
@@ -138,11 +140,13 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
-def _banner(base_url: str, demo_number: str, console: bool) -> str:
+def _banner(base_url: str, demo_number: str, demo_tenant: UUID, console: bool) -> str:
     sms = "printed here (no Twilio credentials set)" if console else "sent through Twilio"
     return (
         f"\nnmc dev: NeverMissCall is up at {base_url}  (Ctrl-C stops everything)\n"
         f"  demo tenant 'Demo Plumbing' answers {demo_number}; its SMS are {sms}.\n"
         f"  Try a missed call from another terminal:\n"
         f"    uv run nmc simulate missed-call --from +14155550123\n"
+        f"  The tenant API as its owner:\n"
+        f"    uv run nmc token mint {demo_tenant} {DEMO.owner_email}\n"
     )

@@ -27,13 +27,17 @@ from pathlib import Path
 import httpx
 from loadgen import Pool, render_post
 
+# The fake Twilio is a test double: it lives with the tests, which the bench shares.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
 from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.migrate import upgrade
-from nmc_adapters.twilio.fake_server import FakeTwilio
 from nmc_adapters.twilio.signature import TwilioSignature
-from nmc_domain.services.compliance import approve_compliance
-from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.compliance.gate import approve_compliance
+from nmc_domain.tenancy.onboarding import OnboardTenant, onboard_tenant
+from tests.support.fake_twilio import FakeTwilio
 
 SID = "AC" + "be" * 16
 TOKEN = "bench-auth-token"

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.memory import InMemoryOutboxQueue, InMemoryStore, InMemoryUnitOfWork, OutboxRow
 from nmc_adapters.postgres import PgOutboxQueue, PgUnitOfWork
-from nmc_adapters.postgres.tables import outbox_events, quotes
-from nmc_domain.model.quotes import Quote
-from nmc_domain.ports import OutboxQueue, UnitOfWorkFactory
+from nmc_adapters.postgres.catalog.tables import quotes
+from nmc_adapters.postgres.shared.tables import outbox_events
+from nmc_domain.catalog.quotes import Quote
+from nmc_domain.shared.ports import OutboxQueue
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 BACKENDS = ("memory", "postgres")
 

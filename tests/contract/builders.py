@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from uuid import UUID
 
-from nmc_domain.model.calls import CallOutcome, CallRecord
-from nmc_domain.model.catalog import ServiceItem, new_service_item
-from nmc_domain.model.messages import MessageStatus, OutboundMessage
-from nmc_domain.model.tenant import Tenant, new_tenant
-from nmc_domain.model.users import User, new_user
-from nmc_domain.ports import UnitOfWorkFactory
+from nmc_domain.catalog.model import ServiceItem, new_service_item
+from nmc_domain.identity.model import User, new_user
+from nmc_domain.messaging.model import MessageStatus, OutboundMessage
+from nmc_domain.telephony.model import CallOutcome, CallRecord
+from nmc_domain.tenancy.model import Tenant, new_tenant
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 from tests.support.tenants import caller_number, fresh_number
 
 

@@ -10,12 +10,13 @@ from uuid import UUID
 import attrs
 import pytest
 
-from nmc_domain.errors import Conflict
-from nmc_domain.model.catalog import ServiceItem, change_service_item, name_key
-from nmc_domain.model.pages import PageKey
-from nmc_domain.model.quotes import Quote, quote_for
-from nmc_domain.model.users import Role, User
-from nmc_domain.ports import RowLock, UnitOfWork
+from nmc_domain.catalog.model import ServiceItem, change_service_item, name_key
+from nmc_domain.catalog.quotes import Quote, quote_for
+from nmc_domain.identity.model import Role, User
+from nmc_domain.shared.errors import Conflict
+from nmc_domain.shared.pages import PageKey
+from nmc_domain.shared.ports import RowLock
+from nmc_domain.unit_of_work import UnitOfWork
 from tests.contract.backends import Backend
 from tests.contract.builders import a_user, an_item, stored_tenant
 

@@ -16,8 +16,10 @@ from uuid import UUID
 import pytest
 
 from nmc_adapters.memory import InMemoryStore
-from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
-from nmc_domain.ports import OutboxItem
+from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.ports import OutboxItem
 from tests.contract.backends import Backend, OutboxRowView, memory_backend
 
 HOUR = 3600.0

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import attrs
 
-from nmc_domain.model.conversation import ConversationStatus
-from nmc_domain.model.messages import MessageStatus
-from nmc_domain.ports import RowLock
+from nmc_domain.conversation.model import ConversationStatus
+from nmc_domain.messaging.model import MessageStatus
+from nmc_domain.shared.ports import RowLock
 from tests.contract.backends import Backend
 from tests.contract.builders import a_call, a_message, stored_tenant
 from tests.support.tenants import caller_number

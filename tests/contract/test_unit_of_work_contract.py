@@ -5,9 +5,10 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from nmc_domain.errors import NumberAlreadyTaken
-from nmc_domain.model.tenant import ComplianceStatus
-from nmc_domain.ports import RowLock
+from nmc_domain.compliance.model import Compliance, ComplianceStatus
+from nmc_domain.shared.ports import RowLock
+from nmc_domain.tenancy.errors import NumberAlreadyTaken
+from nmc_domain.tenancy.template import TextBackTemplate
 from tests.contract.backends import Backend
 from tests.contract.builders import a_tenant, stored_tenant
 from tests.support.tenants import fresh_number
@@ -110,8 +111,7 @@ async def test_tenant_save_round_trips_every_field(backend: Backend) -> None:
     changed = attrs.evolve(
         tenant,
         name="ACME-PLUMBING & HEATING",
-        compliance_status=ComplianceStatus.REJECTED,
-        compliance_reason="brand not verified",
+        text_back_template=TextBackTemplate("{business_name}: sorry we missed you!"),
         ring_timeout_seconds=25,
         short_call_threshold_seconds=7,
     )
@@ -125,6 +125,31 @@ async def test_tenant_save_round_trips_every_field(backend: Backend) -> None:
     async with backend.new_uow() as uow:
         await uow.bind_tenant(tenant.id)
         assert await uow.tenants.get(tenant.id, lock=RowLock.SHARE) == changed
+
+
+async def test_compliance_starts_pending_and_round_trips_apart_from_the_profile(
+    backend: Backend,
+) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
+        assert await uow.compliance.get(tenant.id) == Compliance(tenant.id)
+        rejected = Compliance(tenant.id, ComplianceStatus.REJECTED, "brand not verified")
+        await uow.compliance.save(rejected)
+        await uow.tenants.save(attrs.evolve(tenant, name="ACME-PLUMBING & HEATING"))
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
+        assert await uow.compliance.get(tenant.id, lock=RowLock.UPDATE) == rejected
+        assert (await uow.tenants.get(tenant.id)).name == "ACME-PLUMBING & HEATING"  # type: ignore[union-attr]
+
+
+async def test_compliance_of_a_tenant_that_does_not_exist_is_none(backend: Backend) -> None:
+    async with backend.new_uow() as uow:
+        missing = a_tenant().id
+        await uow.bind_tenant(missing)
+        assert await uow.compliance.get(missing, lock=RowLock.SHARE) is None
 
 
 async def test_by_number_finds_the_owner_of_any_of_its_numbers(backend: Backend) -> None:

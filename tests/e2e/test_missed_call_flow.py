@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from nmc_adapters.postgres import sqlalchemy_url
-from nmc_adapters.postgres.tables import messages
-from nmc_adapters.twilio.fake_server import FakeTwilio
+from nmc_adapters.postgres.messaging.tables import messages
 from tests.support.cli import clean_env, nmc
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.processes import Running, free_port
 from tests.support.tenants import caller_number, fresh_number
 from tests.support.twilio import ACCOUNT_SID, JWT_SECRET, call_sid, dial_action, sign

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from nmc_adapters.postgres import sqlalchemy_url
-from nmc_adapters.postgres.tables import outbox_events, phone_numbers, tenants
+from nmc_adapters.postgres.shared.tables import outbox_events
+from nmc_adapters.postgres.tenancy.tables import phone_numbers, tenants
 from tests.support.cli import clean_env, nmc, nmc_inline
 from tests.support.databases import create_database, drop_database, with_database
 from tests.support.tenants import fresh_number

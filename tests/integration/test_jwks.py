@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from nmc_adapters.auth import JwtSettings, JwtVerifier
-from nmc_domain.errors import Unauthenticated
-from nmc_domain.model.users import Principal
+from nmc_domain.identity.model import Principal
+from nmc_domain.shared.errors import Unauthenticated
 
 ISSUER = "https://auth.nevermisscall.test/"
 AUDIENCE = "nmc-api"

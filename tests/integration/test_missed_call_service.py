@@ -10,10 +10,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
-from nmc_adapters.postgres.tables import messages, outbox_events, webhook_events
-from nmc_domain.model.messages import MessageStatus
-from nmc_domain.ports import RowLock
-from nmc_domain.services.calls import CallStatusReport, ReportOutcome, report_call_status
+from nmc_adapters.postgres.messaging.tables import messages
+from nmc_adapters.postgres.shared.tables import outbox_events, webhook_events
+from nmc_domain.messaging.model import MessageStatus
+from nmc_domain.shared.ports import RowLock
+from nmc_domain.telephony.missed_call import CallStatusReport, ReportOutcome, report_call_status
 from tests.support.tenants import caller_number, onboard
 
 

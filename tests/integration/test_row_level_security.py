@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,72 +22,34 @@ from psycopg.rows import dict_row
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from nmc_adapters.postgres import tables as t
-from nmc_adapters.postgres.tables import TENANT_TABLES
+from nmc_adapters.postgres.schema import metadata, tenant_tables
 from nmc_adapters.postgres.uow import APP_ROLE
-from nmc_domain.model.catalog import name_key
+from tests.support.rows import ordered_tenant_tables, sample_row, sample_value
 
 OPS = ("select", "insert", "update", "delete")
 SCOPES = ("own", "other", "unset", "empty")
-# Tables with a tenant_id that are cross-tenant on purpose (routing, provider events, outbox).
-SYSTEM_TABLES = {"phone_numbers", "webhook_events", "outbox_events"}
-AT = datetime(2025, 1, 6, 15, 0, tzinfo=UTC)
-# A harmless change per table, for the UPDATE cells.
-CHANGES = {
-    "tenants": "name = 'HIJACKED'",
-    "users": "active = false",
-    "catalog_items": "price_cents = 1",
-    "quotes": "price_cents = 1",
-    "conversations": "status = 'closed'",
-    "calls": "status = 'busy'",
-    "messages": "body = 'hijacked'",
-}
+# Read off the metadata: every table with a tenant column that is not a system table. A new
+# tenant table joins the matrix by being declared; one without its policy fails it.
+TENANT_TABLES = tenant_tables()
+ORDER = ordered_tenant_tables()
 
 
-def _row(table: str, tenant_id: UUID, row_id: UUID, parents: dict[str, UUID]) -> dict[str, Any]:
-    """A valid row of `table` for the tenant; unique values come from the row's id."""
-    tag = row_id.hex[:12]
-    number = f"+1415{row_id.int % 10**7:07d}"
-    if table == "tenants":
-        return {
-            "id": row_id,
-            "name": f"TENANT-{tag}",
-            "timezone": "America/Chicago",
-            "forward_to": number,
-            "owner_email": f"owner-{tag}@example.com",
-            "text_back_template": "Sorry we missed your call!",
-        }
-    owned: dict[str, Any] = {"tenant_id": tenant_id, "id": row_id}
-    if table == "users":
-        return owned | {"subject": f"auth0|{tag}", "email": f"{tag}@example.com", "role": "OWNER"}
-    if table == "catalog_items":
-        name = f"Water Heater Flush {tag}"
-        money = {"price_cents": 18_900, "currency": "USD", "duration_minutes": 90}
-        return owned | {"name": name, "name_key": name_key(name), "aliases": ["tank"]} | money
-    if table == "quotes":
-        money = {"price_cents": 18_900, "currency": "USD", "duration_minutes": 90}
-        return owned | {"item_id": parents["catalog_items"]} | money
-    if table == "conversations":
-        return owned | {"caller": number, "status": "open", "opened_at": AT}
-    if table == "calls":
-        return owned | {
-            "call_sid": f"CA{row_id.hex}",
-            "caller": number,
-            "called": "+14155550100",
-            "status": "no-answer",
-            "outcome": "missed",
-            "conversation_id": parents["conversations"],
-            "occurred_at": AT,
-        }
-    assert table == "messages"
-    return owned | {
-        "conversation_id": parents["conversations"],
-        "to_number": number,
-        "from_number": "+14155550100",
-        "body": "Sorry we missed your call! ACME-PLUMBING here.",
-        "status": "queued",
-        "created_at": AT,
-    }
+def _row(table: str, tenant_id: UUID, row_id: UUID, parents: dict[str, Any]) -> dict[str, Any]:
+    return sample_row(metadata.tables[table], tenant_id, row_id, parents)
+
+
+def _change(table: str, snapshot: dict[str, Any]) -> tuple[str, Any]:
+    """A column of the row and a different value it accepts (for the UPDATE cells)."""
+    spec = metadata.tables[table]
+    fixed = {c.name for c in spec.primary_key} | {TENANT_TABLES[table]}
+    fixed |= {c.parent.name for c in spec.foreign_keys}
+    for column in spec.c:
+        if column.name in fixed:
+            continue
+        value = sample_value(spec, column, uuid.uuid4())
+        if value != snapshot[column.name]:
+            return column.name, value
+    raise AssertionError(f"{table}: no column to change")
 
 
 @attrs.frozen
@@ -97,7 +58,7 @@ class Fixture:
 
     tenant_id: UUID
     targets: dict[str, UUID]
-    parents: dict[str, UUID]
+    parents: dict[str, dict[str, Any]]
     snapshots: dict[str, dict[str, Any]]
 
 
@@ -115,17 +76,19 @@ async def _admin_rows(admin: AsyncEngine, query: str, **params: Any) -> list[dic
 
 async def _build(admin: AsyncEngine) -> Fixture:
     tenant_id = uuid.uuid4()
-    # Targets have no dependants (so the "own" DELETE cells succeed); quotes, calls and
-    # messages refer to separate parent rows, as foreign keys require.
-    parents = {"catalog_items": uuid.uuid4(), "conversations": uuid.uuid4()}
+    # Each table gets a target row (what the cells act on) and a parent row (what other rows'
+    # foreign keys point at), so targets have no dependants and the "own" DELETE succeeds.
     targets = {table: uuid.uuid4() for table in TENANT_TABLES} | {"tenants": tenant_id}
-    order = ["tenants", "users", "catalog_items", "quotes", "conversations", "calls", "messages"]
+    parents: dict[str, dict[str, Any]] = {}
     async with admin.begin() as conn:
-        for table in order:
-            ids = [targets[table], parents.get(table)]
-            for row_id in (i for i in ids if i is not None):
-                values = _row(table, tenant_id, row_id, parents)
-                await conn.execute(insert(t.metadata.tables[table]).values(values))
+        for table in ORDER:
+            parent_id = tenant_id if table == "tenants" else uuid.uuid4()
+            parents[table] = _row(table, tenant_id, parent_id, parents)
+            rows = [parents[table]]
+            if table != "tenants":
+                rows.append(_row(table, tenant_id, targets[table], parents))
+            for values in rows:
+                await conn.execute(insert(metadata.tables[table]).values(values))
     snapshots = {}
     for table in TENANT_TABLES:
         query = f"SELECT * FROM {table} WHERE id = :id"
@@ -229,12 +192,15 @@ async def test_tenant_isolation(
         return
 
     if op == "update":
-        query = _statement(
-            "UPDATE {table} SET {change} WHERE id = %s", table, change=CHANGES[table]
+        column, value = _change(table, acme.snapshots[table])
+        query = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
+            sql.Identifier(table), sql.Identifier(column)
         )
+        params = [value, acme.targets[table]]
     else:
         query = _statement("DELETE FROM {table} WHERE id = %s", table)
-    cursor = await app.execute(query, [acme.targets[table]])
+        params = [acme.targets[table]]
+    cursor = await app.execute(query, params)
     assert cursor.rowcount == (1 if allowed else 0)
     if allowed:
         await app.execute("ROLLBACK")
@@ -246,12 +212,33 @@ async def test_tenant_isolation(
     ]
 
 
-async def test_deleting_a_tenant_deletes_its_quotes(database_url: str, dataset: Dataset) -> None:
+async def _owned_counts(conn: psycopg.AsyncConnection[Any], tenant_id: UUID) -> dict[str, int]:
+    counts = {}
+    for table, key in TENANT_TABLES.items():
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+            sql.Identifier(table), sql.Identifier(key)
+        )
+        row = await (await conn.execute(query, [tenant_id])).fetchone()
+        assert row is not None
+        counts[table] = row[0]
+    return counts
+
+
+async def test_deleting_a_tenant_deletes_every_row_it_owns(
+    database_url: str, dataset: Dataset
+) -> None:
+    spark = dataset.spark.tenant_id
     async with await psycopg.AsyncConnection.connect(database_url) as admin:
         try:
-            await admin.execute("DELETE FROM tenants WHERE id = %s", [dataset.spark.tenant_id])
+            before = await _owned_counts(admin, spark)
+            await admin.execute("DELETE FROM tenants WHERE id = %s", [spark])
+            after = await _owned_counts(admin, spark)
         finally:
             await admin.rollback()
+        kept = await _owned_counts(admin, spark)
+    assert all(count >= 1 for count in before.values()), before
+    assert after == dict.fromkeys(TENANT_TABLES, 0)
+    assert kept == before  # rolled back: the dataset is intact for the other tests
 
 
 @pytest.mark.parametrize("table", list(TENANT_TABLES))
@@ -349,6 +336,7 @@ async def test_every_table_with_a_tenant_id_is_guarded_or_a_system_table(
         "SELECT table_name FROM information_schema.columns "
         "WHERE table_schema = 'public' AND column_name = 'tenant_id'",
     )
-    assert {row["table_name"] for row in with_tenant} == (set(TENANT_TABLES) - {"tenants"}) | (
-        SYSTEM_TABLES
-    )
+    system = {name for name, table in metadata.tables.items() if table.info.get("system")}
+    assert system >= {"phone_numbers", "webhook_events", "outbox_events"}
+    guarded = {name for name, key in TENANT_TABLES.items() if key == "tenant_id"}
+    assert {row["table_name"] for row in with_tenant} == guarded | system

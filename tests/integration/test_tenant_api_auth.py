@@ -19,8 +19,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
-from nmc_adapters.postgres.tables import users
-from nmc_domain.model.tenant import Tenant
+from nmc_adapters.postgres.identity.tables import users
+from nmc_domain.tenancy.model import Tenant
 from tests.support.api import (
     AUDIENCE,
     DROP,

@@ -11,7 +11,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
-from nmc_adapters.postgres.tables import catalog_items, quotes, users
+from nmc_adapters.postgres.catalog.tables import catalog_items, quotes
+from nmc_adapters.postgres.identity.tables import users
 from tests.support.api import (
     Caller,
     add_item,

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
-from nmc_adapters.postgres.tables import users
+from nmc_adapters.postgres.identity.tables import users
 from tests.support.api import (
     OWNER,
     Caller,

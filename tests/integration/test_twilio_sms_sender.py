@@ -14,10 +14,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from nmc_adapters.twilio.fake_server import FakeTwilio
 from nmc_adapters.twilio.sms import TwilioSmsSender
-from nmc_domain.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
-from nmc_domain.ports import OutgoingSms
+from nmc_domain.messaging.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
+from nmc_domain.messaging.ports import OutgoingSms
+from tests.support.fake_twilio import FakeTwilio
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "tok-do-not-leak-4f9c2e"

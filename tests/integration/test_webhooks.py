@@ -14,13 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.postgres import PgUnitOfWork
-from nmc_adapters.postgres.tables import (
-    calls,
-    messages,
-    outbox_events,
-    tenants,
-    webhook_events,
-)
+from nmc_adapters.postgres.messaging.tables import messages
+from nmc_adapters.postgres.shared.tables import outbox_events, webhook_events
+from nmc_adapters.postgres.telephony.tables import calls
+from nmc_adapters.postgres.tenancy.tables import tenants
 from nmc_adapters.settings import Settings
 from nmc_api.bootstrap import build_app
 from tests.support.tenants import caller_number, onboard

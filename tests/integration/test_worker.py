@@ -13,17 +13,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgOutboxQueue, PgUnitOfWork
-from nmc_adapters.postgres.tables import messages, outbox_events
+from nmc_adapters.postgres.messaging.tables import messages
+from nmc_adapters.postgres.shared.tables import outbox_events
 from nmc_adapters.settings import Settings
-from nmc_adapters.twilio.fake_server import FakeTwilio
 from nmc_adapters.twilio.sms import TwilioSmsSender
-from nmc_domain.model.retry import RetryPolicy
-from nmc_domain.services.calls import CallStatusReport, report_call_status
-from nmc_domain.services.compliance import approve_compliance, reject_compliance
+from nmc_domain.compliance.gate import approve_compliance, reject_compliance
+from nmc_domain.shared.retry import RetryPolicy
+from nmc_domain.telephony.missed_call import CallStatusReport, report_call_status
 from nmc_worker.bootstrap import build_worker
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
 from nmc_worker.handlers import build_handlers
 from nmc_worker.worker import Worker
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.tenants import caller_number, onboard
 from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, call_sid
 from tests.support.waiting import eventually, running

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.auth import mint_token
-from nmc_adapters.postgres.tables import outbox_events
+from nmc_adapters.postgres.shared.tables import outbox_events
 from nmc_adapters.settings import Settings
 from nmc_api.bootstrap import build_app
-from nmc_domain.model.tenant import Tenant
-from nmc_domain.ports import UnitOfWorkFactory
-from nmc_domain.services.users import add_user_for_tenant
+from nmc_domain.identity.users import add_user_for_tenant
+from nmc_domain.tenancy.model import Tenant
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 from tests.support.tenants import onboard
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, JWT_SECRET, PUBLIC_BASE_URL
 

@@ -6,10 +6,10 @@ import itertools
 import random
 
 from nmc_adapters.phone import LibPhoneNumbers
-from nmc_domain.model.tenant import Tenant
-from nmc_domain.ports import UnitOfWorkFactory
-from nmc_domain.services.compliance import approve_compliance
-from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.compliance.gate import approve_compliance
+from nmc_domain.tenancy.model import Tenant
+from nmc_domain.tenancy.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 _serial = itertools.count(random.randrange(2_000_000, 8_000_000))
 
@@ -43,5 +43,5 @@ async def onboard(
     )
     tenant = (await onboard_tenant(new_uow(), LibPhoneNumbers(), command)).tenant
     if approved:
-        tenant = await approve_compliance(new_uow(), tenant.id)
+        tenant, _ = await approve_compliance(new_uow(), tenant.id)
     return tenant, number

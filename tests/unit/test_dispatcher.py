@@ -15,8 +15,9 @@ from nmc_adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryWakeups,
 )
-from nmc_domain.events import DomainEvent, MessageQueued
-from nmc_domain.model.retry import RetryPolicy
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.retry import RetryPolicy
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
 
 POLICY = RetryPolicy(base_seconds=2.0, cap_seconds=60.0, max_attempts=4)

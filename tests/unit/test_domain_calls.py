@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.errors import InvalidInput
-from nmc_domain.model.calls import CallOutcome, Classification, classify_call
+from nmc_domain.shared.errors import InvalidInput
+from nmc_domain.telephony.model import CallOutcome, Classification, classify_call
 
 MISSED_STATUSES = {
     "no-answer": "no_answer",

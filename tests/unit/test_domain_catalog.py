@@ -6,15 +6,15 @@ from uuid import UUID
 
 import pytest
 
-from nmc_domain.errors import InvalidInput
-from nmc_domain.model.catalog import (
+from nmc_domain.catalog.currency import ISO_4217, check_currency
+from nmc_domain.catalog.model import (
     MAX_ALIASES,
     ServiceItem,
     change_service_item,
     name_key,
     new_service_item,
 )
-from nmc_domain.model.currency import ISO_4217, check_currency
+from nmc_domain.shared.errors import InvalidInput
 
 ACME_ID = UUID("0b5e4a0e-7c1d-4f55-9f4e-ac3e00000001")
 FLUSH_ID = UUID("5e41ce00-0000-4000-8000-000000000001")

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.model.catalog import ServiceItem, name_key, new_service_item
-from nmc_domain.model.matching import Match, match_items, normalise
+from nmc_domain.catalog.matching import Match, match_items, normalise
+from nmc_domain.catalog.model import ServiceItem, name_key, new_service_item
 
 ACME_ID = UUID("0b5e4a0e-7c1d-4f55-9f4e-ac3e00000001")
 

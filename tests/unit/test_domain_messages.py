@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.model.messages import (
+from nmc_domain.messaging.model import (
     MessageStatus,
     OutboundMessage,
     advance_status,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.model.phone import is_e164, mask_number
+from nmc_domain.shared.phone import is_e164, mask_number
 
 
 @pytest.mark.parametrize(

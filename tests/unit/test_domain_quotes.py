@@ -5,9 +5,9 @@ from uuid import UUID
 import attrs
 import pytest
 
-from nmc_domain.errors import Gone, NotFound
-from nmc_domain.model.catalog import ServiceItem, change_service_item, new_service_item
-from nmc_domain.model.quotes import Quote, quote_for
+from nmc_domain.catalog.model import ServiceItem, change_service_item, new_service_item
+from nmc_domain.catalog.quotes import Quote, quote_for
+from nmc_domain.shared.errors import Gone, NotFound
 
 ACME_ID = UUID("0b5e4a0e-7c1d-4f55-9f4e-ac3e00000001")
 FLUSH_ID = UUID("5e41ce00-0000-4000-8000-000000000001")

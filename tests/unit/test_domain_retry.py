@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.model.retry import RetryPolicy
+from nmc_domain.shared.retry import RetryPolicy
 
 
 class FixedSource:

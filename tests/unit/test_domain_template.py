@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmc_domain.errors import InvalidInput, TemplateError
-from nmc_domain.model.template import DEFAULT_TEXT_BACK, TextBackTemplate
+from nmc_domain.shared.errors import InvalidInput
+from nmc_domain.tenancy.errors import TemplateError
+from nmc_domain.tenancy.template import DEFAULT_TEXT_BACK, TextBackTemplate
 
 BUSINESS = "ACME-PLUMBING"
 

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from nmc_adapters.wire import TOPICS, decode_event, encode_event
-from nmc_domain.events import CatalogUpdated, ComplianceStatusChanged, DomainEvent, MessageQueued
+from nmc_domain.catalog.events import CatalogUpdated
+from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.shared.events import DomainEvent
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "events"
 

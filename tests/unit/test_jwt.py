@@ -23,8 +23,8 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from nmc_adapters.auth import JwtSettings, JwtVerifier, mint_token
 from nmc_adapters.auth.jwks import parse_jwks
-from nmc_domain.errors import Unauthenticated
-from nmc_domain.model.users import Principal
+from nmc_domain.identity.model import Principal
+from nmc_domain.shared.errors import Unauthenticated
 
 ISSUER = "https://auth.nevermisscall.test/"
 AUDIENCE = "nmc-api"

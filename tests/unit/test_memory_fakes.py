@@ -16,12 +16,15 @@ from nmc_adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryWakeups,
 )
-from nmc_domain.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
-from nmc_domain.events import MessageQueued
-from nmc_domain.model.messages import MessageStatus
-from nmc_domain.ports import OutgoingSms, SmsSender, UnitOfWork, UnitOfWorkFactory, Wakeups
-from nmc_domain.services.calls import CallStatusReport, ReportOutcome, report_call_status
-from nmc_domain.services.messaging import DispatchOutcome, dispatch_message
+from nmc_domain.compliance.model import Compliance
+from nmc_domain.messaging.dispatch import DispatchOutcome, dispatch_message
+from nmc_domain.messaging.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.messaging.model import MessageStatus
+from nmc_domain.messaging.ports import OutgoingSms, SmsSender
+from nmc_domain.shared.ports import Wakeups
+from nmc_domain.telephony.missed_call import CallStatusReport, ReportOutcome, report_call_status
+from nmc_domain.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.support.tenants import caller_number, onboard
 
 _SMS = OutgoingSms(
@@ -61,12 +64,12 @@ async def test_interleaved_units_of_work_keep_each_others_commits() -> None:
     acme, _ = await onboard(new_uow, approved=False)
     spark, _ = await onboard(new_uow, name="BRIGHT-SPARK-ELECTRIC", approved=False)
     async with new_uow() as first, new_uow() as second:
-        await first.tenants.save(acme.approve(store.now)[0])
-        await second.tenants.save(spark.approve(store.now)[0])
+        await first.compliance.save(Compliance(acme.id).approve(store.now)[0])
+        await second.compliance.save(Compliance(spark.id).approve(store.now)[0])
         await first.commit()
         await second.commit()
-    assert store.tenants[acme.id].may_send
-    assert store.tenants[spark.id].may_send
+    assert store.compliance[acme.id].may_send
+    assert store.compliance[spark.id].may_send
 
 
 async def test_wakeups_report_a_wake_once_and_time_out_otherwise() -> None:

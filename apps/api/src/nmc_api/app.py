@@ -17,7 +17,7 @@ from nmc_api.health import health_routes
 from nmc_api.v1.problems import PROBLEM_HANDLERS
 from nmc_api.v1.router import v1_router
 from nmc_api.webhooks import twilio_routes
-from nmc_domain.errors import InvalidInput, StorageUnavailable
+from nmc_domain.shared.errors import InvalidInput, StorageUnavailable
 
 __all__ = ["create_app"]
 

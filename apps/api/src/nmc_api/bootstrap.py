@@ -14,7 +14,7 @@ from nmc_adapters.settings import Settings, SettingsError, load_settings, requir
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
-from nmc_domain.ports import UnitOfWorkFactory
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["REQUIRED", "build_app", "build_deps", "settings_or_exit", "token_verifier"]
 

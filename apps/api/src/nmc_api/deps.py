@@ -9,8 +9,8 @@ import attrs
 from litestar import Request
 from litestar.di import NamedDependency
 
-from nmc_domain.model.users import Principal
-from nmc_domain.ports import UnitOfWorkFactory
+from nmc_domain.identity.model import Principal
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["AnyRequest", "ApiDeps", "Deps", "SignatureVerifier", "TokenVerifier"]
 

@@ -11,14 +11,10 @@ from litestar import Response, post
 from nmc_api.deps import AnyRequest, ApiDeps, Deps
 from nmc_api.signatures import signed_form
 from nmc_api.twiml import dial, hangup, nothing
-from nmc_domain.errors import InvalidInput
-from nmc_domain.services.calls import (
-    CallStatusReport,
-    ReportOutcome,
-    find_tenant,
-    report_call_status,
-)
-from nmc_domain.services.messaging import MessageStatusReport, record_message_status
+from nmc_domain.messaging.status import MessageStatusReport, record_message_status
+from nmc_domain.shared.errors import InvalidInput
+from nmc_domain.telephony.missed_call import CallStatusReport, ReportOutcome, report_call_status
+from nmc_domain.tenancy.profile import find_tenant
 
 __all__ = ["twilio_routes"]
 

@@ -17,7 +17,8 @@ from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.embedded import PostgresUnavailable
 from nmc_adapters.settings import JWT_KEY_SOURCES, Settings, SettingsError, load_settings
 from nmc_adapters.twilio.signature import TwilioSignature
-from nmc_domain.ports import PhoneNumberParser, UnitOfWorkFactory
+from nmc_domain.tenancy.ports import PhoneNumberParser
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "JWT_KEY_SOURCES",

@@ -24,10 +24,10 @@ from nmc_cli.bootstrap import (
 )
 from nmc_cli.devstate import DEV_HOME, DevState
 from nmc_cli.output import reported
-from nmc_domain.ports import UnitOfWorkFactory
-from nmc_domain.services.calls import find_tenant
-from nmc_domain.services.compliance import approve_compliance
-from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.compliance.gate import approve_compliance
+from nmc_domain.tenancy.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.tenancy.profile import find_tenant
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["DEV_AUTH_TOKEN", "dev"]
 
@@ -48,8 +48,7 @@ async def _ensure_demo_tenant(new_uow: UnitOfWorkFactory) -> tuple[str, UUID]:
     tenant = await find_tenant(new_uow(), number)
     if tenant is None:
         tenant = (await onboard_tenant(new_uow(), phone_parser(), DEMO)).tenant
-    if not tenant.may_send:
-        await approve_compliance(new_uow(), tenant.id)
+    await approve_compliance(new_uow(), tenant.id)  # approving twice changes nothing
     return number, tenant.id
 
 

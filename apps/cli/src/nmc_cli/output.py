@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import typer
 
 from nmc_cli.bootstrap import CliError
-from nmc_domain.errors import DomainError
+from nmc_domain.shared.errors import DomainError
 
 __all__ = ["emit", "fail", "reported"]
 

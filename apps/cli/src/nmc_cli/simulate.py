@@ -12,7 +12,7 @@ import typer
 from nmc_cli.bootstrap import twilio_signature
 from nmc_cli.devstate import DevState
 from nmc_cli.output import emit, fail
-from nmc_domain.model.phone import is_e164
+from nmc_domain.shared.phone import is_e164
 
 app = typer.Typer(help="Simulate provider traffic against a running API.", no_args_is_help=True)
 

@@ -10,9 +10,10 @@ import typer
 from nmc_cli.bootstrap import phone_parser, with_uow
 from nmc_cli.devstate import database_url
 from nmc_cli.output import emit, fail, reported
-from nmc_domain.model.tenant import Tenant
-from nmc_domain.services.compliance import approve_compliance, reject_compliance
-from nmc_domain.services.onboarding import OnboardTenant, onboard_tenant
+from nmc_domain.compliance.gate import approve_compliance, reject_compliance
+from nmc_domain.compliance.model import Compliance
+from nmc_domain.tenancy.model import Tenant
+from nmc_domain.tenancy.onboarding import OnboardTenant, onboard_tenant
 
 tenant_app = typer.Typer(help="Tenants: the businesses NMC answers for.", no_args_is_help=True)
 compliance_app = typer.Typer(help="10DLC compliance gate.", no_args_is_help=True)
@@ -51,20 +52,20 @@ def onboard(
         f"onboarded {tenant.name}: tenant {tenant.id}, number {number_e164} rings "
         f"{tenant.forward_to}; compliance pending (SMS held until "
         f"`nmc compliance approve {tenant.id}`)",
-        {**_tenant_json(tenant), "number": number_e164},
+        {**_tenant_json(tenant, Compliance(tenant.id)), "number": number_e164},
         as_json=as_json,
     )
 
 
-def _tenant_json(tenant: Tenant) -> dict[str, object]:
+def _tenant_json(tenant: Tenant, compliance: Compliance) -> dict[str, object]:
     return {
         "tenant_id": str(tenant.id),
         "name": tenant.name,
         "timezone": tenant.timezone,
         "forward_to": tenant.forward_to,
         "owner_email": tenant.owner_email,
-        "compliance_status": tenant.compliance_status.value,
-        "compliance_reason": tenant.compliance_reason,
+        "compliance_status": compliance.status.value,
+        "compliance_reason": compliance.reason,
     }
 
 
@@ -83,8 +84,10 @@ def approve(
     """Mark the 10DLC registration approved; held messages go out."""
     tid = parse_tenant_id(tenant_id)
     with reported():
-        tenant = asyncio.run(with_uow(database_url(), lambda n: approve_compliance(n(), tid)))
-    emit(f"{tenant.name}: compliance approved", _tenant_json(tenant), as_json=as_json)
+        tenant, status = asyncio.run(
+            with_uow(database_url(), lambda n: approve_compliance(n(), tid))
+        )
+    emit(f"{tenant.name}: compliance approved", _tenant_json(tenant, status), as_json=as_json)
 
 
 @compliance_app.command()
@@ -96,7 +99,11 @@ def reject(
     """Mark the registration rejected; outbound SMS stay held."""
     tid = parse_tenant_id(tenant_id)
     with reported():
-        tenant = asyncio.run(
+        tenant, status = asyncio.run(
             with_uow(database_url(), lambda n: reject_compliance(n(), tid, reason))
         )
-    emit(f"{tenant.name}: compliance rejected ({reason})", _tenant_json(tenant), as_json=as_json)
+    emit(
+        f"{tenant.name}: compliance rejected ({status.reason})",
+        _tenant_json(tenant, status),
+        as_json=as_json,
+    )

@@ -12,10 +12,10 @@ from nmc_cli.bootstrap import CliError, jwt_settings, mint, with_uow
 from nmc_cli.devstate import DevState, database_url
 from nmc_cli.output import emit, reported
 from nmc_cli.tenants import parse_tenant_id
-from nmc_domain.errors import NotFound
-from nmc_domain.model.users import User
-from nmc_domain.ports import UnitOfWorkFactory
-from nmc_domain.services.users import add_user_for_tenant, deactivate_user_by_email
+from nmc_domain.identity.model import User
+from nmc_domain.identity.users import add_user_for_tenant, deactivate_user_by_email
+from nmc_domain.shared.errors import NotFound
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 user_app = typer.Typer(help="Users of a tenant (the tenant API's callers).", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens for the tenant API.", no_args_is_help=True)

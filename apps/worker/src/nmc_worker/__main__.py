@@ -15,7 +15,7 @@ try:
 except ImportError:  # not on Windows
     uvloop = None  # type: ignore[assignment]
 
-from nmc_domain.model.retry import RetryPolicy
+from nmc_domain.shared.retry import RetryPolicy
 from nmc_worker.bootstrap import build_worker, settings_or_exit
 from nmc_worker.dispatcher import DispatcherOptions
 

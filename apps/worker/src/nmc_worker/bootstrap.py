@@ -19,8 +19,9 @@ from nmc_adapters.postgres import (
 )
 from nmc_adapters.settings import Settings, SettingsError, load_settings
 from nmc_adapters.twilio.sms import TwilioSmsSender
-from nmc_domain.model.retry import RetryPolicy, UniformSource
-from nmc_domain.ports import SmsSender, UnitOfWorkFactory
+from nmc_domain.messaging.ports import SmsSender
+from nmc_domain.shared.retry import RetryPolicy, UniformSource
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
 from nmc_worker.handlers import build_handlers
 from nmc_worker.worker import Worker

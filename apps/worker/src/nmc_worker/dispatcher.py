@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Mapping
 import attrs
 import structlog
 
-from nmc_domain.events import DomainEvent
-from nmc_domain.model.retry import RetryPolicy, UniformSource
-from nmc_domain.ports import OutboxItem, OutboxQueue, Wakeups
+from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.ports import OutboxItem, OutboxQueue, Wakeups
+from nmc_domain.shared.retry import RetryPolicy, UniformSource
 
 __all__ = ["Dispatcher", "DispatcherOptions", "Handler"]
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import structlog
 
-from nmc_domain.events import CatalogUpdated, ComplianceStatusChanged, DomainEvent, MessageQueued
-from nmc_domain.ports import SmsSender, UnitOfWorkFactory
-from nmc_domain.services.messaging import dispatch_message, release_held_messages
+from nmc_domain.catalog.events import CatalogUpdated
+from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.messaging.dispatch import dispatch_message, release_held_messages
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.messaging.ports import SmsSender
+from nmc_domain.shared.events import DomainEvent
+from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Handler
 
 __all__ = ["build_handlers"]

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import TextIO
 
-from nmc_domain.ports import OutgoingSms, SmsReceipt
+from nmc_domain.messaging.ports import OutgoingSms, SmsReceipt
 
 __all__ = ["ConsoleSmsSender"]
 

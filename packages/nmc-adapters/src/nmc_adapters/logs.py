@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from nmc_domain.model.phone import mask_number
+from nmc_domain.shared.phone import mask_number
 
 __all__ = ["configure_logging", "mask_numbers", "redact_secrets"]
 

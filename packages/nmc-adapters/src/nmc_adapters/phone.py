@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from nmc_domain.errors import InvalidPhoneNumber
+from nmc_domain.tenancy.errors import InvalidPhoneNumber
 
 __all__ = ["LibPhoneNumbers"]
 

@@ -9,12 +9,10 @@ from uuid import UUID
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
-from nmc_domain.events import (
-    CatalogUpdated,
-    ComplianceStatusChanged,
-    DomainEvent,
-    MessageQueued,
-)
+from nmc_domain.catalog.events import CatalogUpdated
+from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.shared.events import DomainEvent
 
 __all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
 

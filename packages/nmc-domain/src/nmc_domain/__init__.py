@@ -1,43 +1,56 @@
-"""NeverMissCall's domain: the pure model, its use cases, and the ports they need."""
+"""NeverMissCall's domain, one subpackage per business context.
 
-from nmc_domain.errors import (
-    DomainError,
-    InvalidInput,
-    InvalidPhoneNumber,
-    NumberAlreadyTaken,
+Contexts, bottom to top (a context imports only those below it; importlinter.cfg enforces it):
+`shared`, `identity`, `tenancy`, `catalog` | `compliance`, `messaging`, `conversation`,
+`telephony`. Each holds its model (frozen attrs values, pure functions), its use cases, its ports
+and its errors. The names below are the ones the apps reach for most.
+"""
+
+from nmc_domain.compliance import Compliance, ComplianceStatus, ComplianceStatusChanged
+from nmc_domain.messaging import (
+    MessageQueued,
+    MessageStatus,
+    OutboundMessage,
     SmsNotSent,
     SmsOutcomeUnknown,
     SmsRejected,
     SmsSendError,
-    StorageUnavailable,
-    TemplateError,
-    TenantNotFound,
 )
-from nmc_domain.events import ComplianceStatusChanged, DomainEvent, MessageQueued
-from nmc_domain.model.calls import CallOutcome, CallRecord, Classification, classify_call
-from nmc_domain.model.conversation import Conversation, ConversationStatus
-from nmc_domain.model.messages import MessageStatus, OutboundMessage, advance_status
-from nmc_domain.model.phone import is_e164, mask_number
-from nmc_domain.model.retry import RetryPolicy
-from nmc_domain.model.template import TextBackTemplate
-from nmc_domain.model.tenant import ComplianceStatus, Tenant, new_tenant
+from nmc_domain.shared import (
+    Conflict,
+    DomainError,
+    DomainEvent,
+    Gone,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RetryPolicy,
+    StorageUnavailable,
+    TenantNotFound,
+    TryAgain,
+    Unauthenticated,
+    is_e164,
+    mask_number,
+)
+from nmc_domain.tenancy import InvalidPhoneNumber, NumberAlreadyTaken, TemplateError, Tenant
+from nmc_domain.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
-    "CallOutcome",
-    "CallRecord",
-    "Classification",
+    "Compliance",
     "ComplianceStatus",
     "ComplianceStatusChanged",
-    "Conversation",
-    "ConversationStatus",
+    "Conflict",
     "DomainError",
     "DomainEvent",
+    "Gone",
     "InvalidInput",
     "InvalidPhoneNumber",
     "MessageQueued",
     "MessageStatus",
+    "NotFound",
     "NumberAlreadyTaken",
     "OutboundMessage",
+    "PermissionDenied",
     "RetryPolicy",
     "SmsNotSent",
     "SmsOutcomeUnknown",
@@ -47,10 +60,10 @@ __all__ = [
     "TemplateError",
     "Tenant",
     "TenantNotFound",
-    "TextBackTemplate",
-    "advance_status",
-    "classify_call",
+    "TryAgain",
+    "Unauthenticated",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
     "is_e164",
     "mask_number",
-    "new_tenant",
 ]

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
 from nmc_api.deps import ApiDeps
-from nmc_domain.errors import Unauthenticated
-from nmc_domain.model.users import Principal
-from nmc_domain.services.access import identify
+from nmc_domain.identity.access import identify
+from nmc_domain.identity.model import Principal
+from nmc_domain.shared.errors import Unauthenticated
 
 __all__ = ["OWNER", "Caller", "bearer_guard", "provide_principal"]
 

@@ -23,8 +23,8 @@ from nmc_api.v1.schemas import (
     encode_cursor,
     strictly,
 )
-from nmc_domain.model.pages import DEFAULT_LIMIT
-from nmc_domain.services.catalog import (
+from nmc_domain.catalog.use_cases import (
+    NewItem,
     create_item,
     get_item,
     list_items,
@@ -32,6 +32,7 @@ from nmc_domain.services.catalog import (
     quote_item,
     update_item,
 )
+from nmc_domain.shared.pages import DEFAULT_LIMIT
 
 __all__ = ["catalog_routes"]
 
@@ -52,8 +53,16 @@ async def post_item(
     request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[ItemIn]
 ) -> ItemOut:
     data = await strictly(request, ItemIn)
-    fields = {f: getattr(data, f) for f in data.__struct_fields__}
-    return ItemOut.of(await create_item(deps.new_uow(), principal, fields))
+    form = NewItem(
+        name=data.name,
+        price_cents=data.price_cents,
+        duration_minutes=data.duration_minutes,
+        aliases=tuple(data.aliases),
+        currency=data.currency,
+        priority=data.priority,
+        active=data.active,
+    )
+    return ItemOut.of(await create_item(deps.new_uow(), principal, form))
 
 
 @get("/catalog/items/{item_id:uuid}", responses=errors(403, 404), summary="One catalog item")

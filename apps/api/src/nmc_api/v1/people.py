@@ -20,8 +20,9 @@ from nmc_api.v1.schemas import (
     encode_cursor,
     strictly,
 )
-from nmc_domain.model.pages import DEFAULT_LIMIT
-from nmc_domain.services.users import add_user, deactivate_user, list_users, me
+from nmc_domain.identity.users import add_user, deactivate_user, list_users
+from nmc_domain.shared.pages import DEFAULT_LIMIT
+from nmc_domain.tenancy.profile import me
 
 __all__ = ["people_routes"]
 

@@ -18,7 +18,7 @@ from litestar.exceptions import (
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from nmc_domain.errors import (
+from nmc_domain.shared.errors import (
     Conflict,
     DomainError,
     Gone,

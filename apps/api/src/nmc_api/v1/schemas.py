@@ -14,11 +14,11 @@ from msgspec import UNSET, UnsetType
 
 from nmc_api.deps import AnyRequest
 from nmc_api.v1.problems import field_of
-from nmc_domain.errors import InvalidInput
-from nmc_domain.model.catalog import ServiceItem
-from nmc_domain.model.pages import PageKey
-from nmc_domain.model.tenant import Tenant
-from nmc_domain.model.users import User
+from nmc_domain.catalog.model import ServiceItem
+from nmc_domain.identity.model import User
+from nmc_domain.shared.errors import InvalidInput
+from nmc_domain.shared.pages import PageKey
+from nmc_domain.tenancy.model import Tenant
 
 __all__ = [
     "ItemIn",

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt import PyJWK, PyJWTError
 
 from nmc_adapters.auth.keys import MIN_RSA_BITS, VerificationKey
-from nmc_domain.errors import Unauthenticated
+from nmc_domain.shared.errors import Unauthenticated
 
 __all__ = ["Clock", "FetchJwks", "JwksKeys", "fetch_jwks_http", "jwks_url", "parse_jwks"]
 

@@ -13,8 +13,8 @@ import jwt
 
 from nmc_adapters.auth.jwks import Clock, FetchJwks, JwksKeys, fetch_jwks_http, jwks_url
 from nmc_adapters.auth.keys import KeySource, StaticKey, VerificationKey, public_key, secret_key
-from nmc_domain.errors import Unauthenticated
-from nmc_domain.model.users import Principal
+from nmc_domain.identity.model import Principal
+from nmc_domain.shared.errors import Unauthenticated
 
 __all__ = ["JwtSettings", "JwtVerifier", "mint_token"]
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import HMACAlgorithm
 
-from nmc_domain.errors import Unauthenticated
+from nmc_domain.shared.errors import Unauthenticated
 
 __all__ = ["MIN_RSA_BITS", "KeySource", "StaticKey", "VerificationKey", "public_key", "secret_key"]
 

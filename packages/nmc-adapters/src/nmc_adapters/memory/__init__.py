@@ -1,8 +1,12 @@
-"""In-memory fakes of the ports, for unit tests and the contract suites (no I/O at all)."""
+"""In-memory fakes of the ports, arranged by context like the domain (no I/O at all).
 
-from nmc_adapters.memory.outbox import InMemoryOutboxQueue, InMemoryWakeups
-from nmc_adapters.memory.sms import FakeSmsSender, SentSms
-from nmc_adapters.memory.store import DEFAULT_START, InMemoryStore, OutboxRow, WebhookEvent
+They stay in the library: embedding NMC in someone else's tests is one of its uses.
+"""
+
+from nmc_adapters.memory.messaging.sms import FakeSmsSender, SentSms
+from nmc_adapters.memory.shared.queue import InMemoryOutboxQueue, InMemoryWakeups
+from nmc_adapters.memory.shared.records import OutboxRow, WebhookEvent
+from nmc_adapters.memory.store import DEFAULT_START, InMemoryStore
 from nmc_adapters.memory.uow import InMemoryUnitOfWork
 
 __all__ = [

@@ -1,225 +1,74 @@
-"""Mapping between table rows and domain values (one place for both directions)."""
+"""Rows <-> domain values with cattrs: one converter, and per table only what differs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
-from nmc_domain.model.calls import CallOutcome, CallRecord
-from nmc_domain.model.catalog import ServiceItem, name_key
-from nmc_domain.model.conversation import Conversation, ConversationStatus
-from nmc_domain.model.messages import MessageStatus, OutboundMessage
-from nmc_domain.model.template import TextBackTemplate
-from nmc_domain.model.tenant import ComplianceStatus, Tenant
-from nmc_domain.model.users import Role, User
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = [
-    "CALL_COLUMNS",
-    "ITEM_COLUMNS",
-    "MESSAGE_COLUMNS",
-    "TENANT_COLUMNS",
-    "USER_COLUMNS",
-    "call_from_row",
-    "call_row",
-    "conversation_from_row",
-    "item_from_row",
-    "item_row",
-    "message_from_row",
-    "message_row",
-    "tenant_from_row",
-    "tenant_row",
-    "user_from_row",
-    "user_row",
-]
+from nmc_domain.tenancy.template import TextBackTemplate
 
-# The columns each *_row function fills, in table order (inserts bind exactly these).
-TENANT_COLUMNS = [
-    "id",
-    "name",
-    "timezone",
-    "forward_to",
-    "owner_email",
-    "compliance_status",
-    "compliance_reason",
-    "text_back_template",
-    "ring_timeout_seconds",
-    "short_call_threshold_seconds",
-]
-CALL_COLUMNS = [
-    "tenant_id",
-    "id",
-    "call_sid",
-    "caller",
-    "called",
-    "status",
-    "outcome",
-    "reason",
-    "duration_seconds",
-    "conversation_id",
-    "occurred_at",
-]
-USER_COLUMNS = ["tenant_id", "id", "subject", "email", "role", "active"]
-ITEM_COLUMNS = (
-    "tenant_id id name name_key aliases price_cents currency duration_minutes priority active"
-).split()
-MESSAGE_COLUMNS = [
-    "tenant_id",
-    "id",
-    "conversation_id",
-    "to_number",
-    "from_number",
-    "body",
-    "status",
-    "provider_sid",
-    "send_attempted_at",
-    "error",
-    "created_at",
-]
+__all__ = ["RowMapper"]
+
+T = TypeVar("T")
+Row = dict[str, Any]
 
 
-def tenant_row(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "id": tenant.id,
-        "name": tenant.name,
-        "timezone": tenant.timezone,
-        "forward_to": tenant.forward_to,
-        "owner_email": tenant.owner_email,
-        "compliance_status": tenant.compliance_status.value,
-        "compliance_reason": tenant.compliance_reason,
-        "text_back_template": tenant.text_back_template.text,
-        "ring_timeout_seconds": tenant.ring_timeout_seconds,
-        "short_call_threshold_seconds": tenant.short_call_threshold_seconds,
-    }
-
-
-def tenant_from_row(row: Mapping[str, Any]) -> Tenant:
-    m = row
-    return Tenant(
-        id=m["id"],
-        name=m["name"],
-        timezone=m["timezone"],
-        forward_to=m["forward_to"],
-        owner_email=m["owner_email"],
-        compliance_status=ComplianceStatus(m["compliance_status"]),
-        compliance_reason=m["compliance_reason"],
-        text_back_template=TextBackTemplate(m["text_back_template"]),
-        ring_timeout_seconds=m["ring_timeout_seconds"],
-        short_call_threshold_seconds=m["short_call_threshold_seconds"],
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    # psycopg reads and writes these natively: pass them through untouched.
+    for native in (UUID, datetime):
+        converter.register_unstructure_hook(native, lambda value: value)
+        converter.register_structure_hook(native, lambda value, _: value)
+    converter.register_unstructure_hook(TextBackTemplate, lambda template: template.text)
+    converter.register_structure_hook(TextBackTemplate, lambda text, _: TextBackTemplate(text))
+    # Arrays come back as lists; the domain keeps tuples (frozen values).
+    converter.register_unstructure_hook_func(
+        lambda cls: getattr(cls, "__origin__", None) is tuple, list
     )
+    return converter
 
 
-def conversation_from_row(row: Mapping[str, Any]) -> Conversation:
-    m = row
-    return Conversation(
-        id=m["id"],
-        tenant_id=m["tenant_id"],
-        caller=m["caller"],
-        status=ConversationStatus(m["status"]),
-        opened_at=m["opened_at"],
-    )
+_CONVERTER = _converter()
 
 
-def call_row(call: CallRecord) -> dict[str, Any]:
-    return {
-        "tenant_id": call.tenant_id,
-        "id": call.id,
-        "call_sid": call.call_sid,
-        "caller": call.caller,
-        "called": call.called,
-        "status": call.status,
-        "outcome": call.outcome.value,
-        "reason": call.reason,
-        "duration_seconds": call.duration_seconds,
-        "conversation_id": call.conversation_id,
-        "occurred_at": call.occurred_at,
-    }
+class RowMapper(Generic[T]):
+    """Maps one attrs class to its table's row: field names are column names unless renamed.
 
+    `extra` adds columns derived from the value (a sort key, say); columns a row has beyond the
+    fields (created_at, …) are ignored when reading.
+    """
 
-def call_from_row(row: Mapping[str, Any]) -> CallRecord:
-    values = {k: row[k] for k in CALL_COLUMNS}
-    values["outcome"] = CallOutcome(values["outcome"])
-    return CallRecord(**values)
+    def __init__(
+        self,
+        cls: type[T],
+        *,
+        rename: Mapping[str, str] | None = None,
+        extra: Mapping[str, Callable[[T], Any]] | None = None,
+    ) -> None:
+        renames = dict(rename or {})
+        overrides = {field: override(rename=column) for field, column in renames.items()}
+        self._to = make_dict_unstructure_fn(cls, _CONVERTER, **overrides)  # type: ignore[arg-type]
+        self._from = make_dict_structure_fn(cls, _CONVERTER, **overrides)  # type: ignore[arg-type]
+        self._extra = dict(extra or {})
+        fields = [renames.get(field.name, field.name) for field in attrs.fields(cls)]  # type: ignore[arg-type]
+        # The columns `row` fills, in field order (inserts bind exactly these).
+        self.columns: tuple[str, ...] = (*fields, *self._extra)
+        self._cls = cls
 
+    def row(self, value: T) -> Row:
+        """The columns of `value`, extra ones included."""
+        row: Row = self._to(value)
+        for column, derive in self._extra.items():
+            row[column] = derive(value)
+        return row
 
-def message_row(message: OutboundMessage) -> dict[str, Any]:
-    return {
-        "tenant_id": message.tenant_id,
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "to_number": message.to,
-        "from_number": message.from_,
-        "body": message.body,
-        "status": message.status.value,
-        "provider_sid": message.provider_sid,
-        "send_attempted_at": message.send_attempted_at,
-        "error": message.error,
-        "created_at": message.created_at,
-    }
-
-
-def message_from_row(row: Mapping[str, Any]) -> OutboundMessage:
-    m = row
-    return OutboundMessage(
-        id=m["id"],
-        tenant_id=m["tenant_id"],
-        conversation_id=m["conversation_id"],
-        to=m["to_number"],
-        from_=m["from_number"],
-        body=m["body"],
-        status=MessageStatus(m["status"]),
-        created_at=m["created_at"],
-        provider_sid=m["provider_sid"],
-        send_attempted_at=m["send_attempted_at"],
-        error=m["error"],
-    )
-
-
-def user_row(user: User) -> dict[str, Any]:
-    return {
-        "tenant_id": user.tenant_id,
-        "id": user.id,
-        "subject": user.subject,
-        "email": user.email,
-        "role": user.role.value,
-        "active": user.active,
-    }
-
-
-def user_from_row(row: Mapping[str, Any]) -> User:
-    return User(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        subject=row["subject"],
-        email=row["email"],
-        role=Role(row["role"]),
-        active=row["active"],
-    )
-
-
-def item_row(item: ServiceItem) -> dict[str, Any]:
-    return {
-        "tenant_id": item.tenant_id,
-        "id": item.id,
-        "name": item.name,
-        "name_key": name_key(item.name),
-        "aliases": list(item.aliases),
-        "price_cents": item.price_cents,
-        "currency": item.currency,
-        "duration_minutes": item.duration_minutes,
-        "priority": item.priority,
-        "active": item.active,
-    }
-
-
-def item_from_row(row: Mapping[str, Any]) -> ServiceItem:
-    return ServiceItem(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        name=row["name"],
-        aliases=tuple(row["aliases"]),
-        price_cents=row["price_cents"],
-        currency=row["currency"],
-        duration_minutes=row["duration_minutes"],
-        priority=row["priority"],
-        active=row["active"],
-    )
+    def value(self, row: Mapping[str, Any]) -> T:
+        """The domain value a row holds."""
+        found: T = self._from(row, self._cls)
+        return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 import psycopg
@@ -12,35 +12,33 @@ from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from nmc_adapters.postgres.directory import PgCatalog, PgQuotes, PgUsers
-from nmc_adapters.postgres.outbox import PgOutbox
-from nmc_adapters.postgres.repositories import (
-    PgCalls,
-    PgConversations,
-    PgMessages,
-    PgPhoneNumbers,
-    PgTenants,
-    PgWebhookEvents,
-)
+from nmc_adapters.postgres.contexts import repositories
 from nmc_adapters.postgres.sql import Transaction, driver
 from nmc_adapters.postgres.url import sqlalchemy_url
-from nmc_domain.errors import StorageUnavailable
-from nmc_domain.ports import (
-    CallRepository,
-    CatalogRepository,
-    ConversationRepository,
-    MessageRepository,
-    Outbox,
-    PhoneNumberRepository,
-    QuoteRepository,
-    TenantRepository,
-    UserRepository,
-    WebhookEventLog,
-)
+from nmc_domain.shared.errors import StorageUnavailable, TryAgain
 
 __all__ = ["APP_ROLE", "PgUnitOfWork", "create_engine", "is_reachable"]
 
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError, OSError)
+# Lost to concurrent work, not to an outage: deadlocks (40P01), serialization failures (40001),
+# lock and statement timeouts. The database rolled the transaction back; running the work again
+# in a fresh unit of work may succeed. (psycopg files these under OperationalError too.)
+_CONTENTION = (
+    psycopg.errors.TransactionRollback,
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.QueryCanceled,
+)
+_REPOSITORIES = repositories()
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """The connection is gone or the server cannot serve (SQLSTATE classes 08 and 57P, or no
+    SQLSTATE at all): 503. Other errors filed as operational (a value too large for an index,
+    54000) are our bug or bad input, not an outage, and must not raise a false alarm."""
+    if isinstance(exc, psycopg.OperationalError):
+        state = exc.sqlstate
+        return state is None or state.startswith(("08", "57P"))
+    return isinstance(exc, _UNAVAILABLE)
 
 
 APP_ROLE = "nmc_app"  # created by migration 0002: no superuser, owns no table, no BYPASSRLS
@@ -89,18 +87,18 @@ async def is_reachable(engine: AsyncEngine) -> bool:
 
 
 class PgUnitOfWork:
-    """Rolls back on exit unless `commit()` was called; driver errors leave as domain errors."""
+    """Rolls back on exit unless `commit()` was called; driver errors leave as domain errors
+    (TryAgain for contention, StorageUnavailable for an outage).
 
-    tenants: TenantRepository
-    numbers: PhoneNumberRepository
-    webhooks: WebhookEventLog
-    calls: CallRepository
-    conversations: ConversationRepository
-    messages: MessageRepository
-    users: UserRepository
-    catalog: CatalogRepository
-    quotes: QuoteRepository
-    outbox: Outbox
+    Its repositories are every context's registrations (`contexts.repositories()`), built on
+    this transaction when the unit of work begins; their names and types are the ports'.
+    """
+
+    if TYPE_CHECKING:
+        # The repositories are set per unit of work from the contexts' registrations; to the
+        # type checker they are whatever the ports say (a test holds the registrations to
+        # exactly the attributes the domain's UnitOfWork declares).
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -120,16 +118,8 @@ class PgUnitOfWork:
             await conn.close()
             raise
         self._conn, self._tx, self._now = conn, tx, None
-        self.tenants = PgTenants(tx)
-        self.numbers = PgPhoneNumbers(tx)
-        self.webhooks = PgWebhookEvents(tx)
-        self.calls = PgCalls(tx)
-        self.conversations = PgConversations(tx)
-        self.messages = PgMessages(tx)
-        self.users = PgUsers(tx)
-        self.catalog = PgCatalog(tx)
-        self.quotes = PgQuotes(tx)
-        self.outbox = PgOutbox(tx)
+        for name, repository in _REPOSITORIES.items():
+            setattr(self, name, repository(tx))
         return self
 
     async def __aexit__(
@@ -146,7 +136,9 @@ class PgUnitOfWork:
             await tx.close(failing=exc is not None)
         finally:
             await conn.close()
-        if isinstance(exc, _UNAVAILABLE):
+        if isinstance(exc, _CONTENTION):
+            raise TryAgain(f"lost to concurrent work: {exc.__class__.__name__}") from exc
+        if exc is not None and _is_outage(exc):
             raise StorageUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
 
     async def now(self) -> datetime:

@@ -9,8 +9,8 @@ from typing import Any, Final
 
 import httpx
 
-from nmc_domain.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
-from nmc_domain.ports import OutgoingSms, SmsReceipt
+from nmc_domain.messaging.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
+from nmc_domain.messaging.ports import OutgoingSms, SmsReceipt
 
 __all__ = ["TwilioSmsSender"]
 

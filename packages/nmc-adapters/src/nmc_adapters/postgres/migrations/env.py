@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from nmc_adapters.postgres.tables import metadata
+from nmc_adapters.postgres import contexts  # noqa: F401 - declares every context's tables
+from nmc_adapters.postgres.schema import metadata
 from nmc_adapters.postgres.url import sqlalchemy_url
 
 config = context.config

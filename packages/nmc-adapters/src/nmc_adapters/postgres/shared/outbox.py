@@ -1,0 +1,169 @@
+"""The outbox in PostgreSQL: written in the business transaction, claimed with SKIP LOCKED."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import psycopg
+import structlog
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from nmc_adapters.postgres.shared.tables import outbox_events
+from nmc_adapters.postgres.sql import Db, autocommit, compiled
+from nmc_adapters.wire import UnknownTopic, decode_event, encode_event
+from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.ports import OutboxItem
+
+__all__ = ["CHANNEL", "PgOutbox", "PgOutboxQueue", "PgWakeups"]
+
+CHANNEL = "nmc_outbox"  # the insert trigger NOTIFYs this channel (migration 0001)
+log = structlog.get_logger("nmc.outbox")
+
+# Claim due rows in id order; SKIP LOCKED lets several workers claim disjoint batches, and the
+# lease (available_at pushed forward) hides a claimed row until it is finished or the worker
+# that holds it has died — without keeping a transaction open during the provider call.
+_CLAIM = b"""
+    WITH due AS (
+        SELECT id FROM outbox_events
+        WHERE dispatched_at IS NULL AND dead_at IS NULL AND available_at <= now()
+        ORDER BY id
+        LIMIT %(limit)s::integer
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE outbox_events AS o
+    SET available_at = now() + make_interval(secs => %(lease)s::double precision)
+    FROM due WHERE o.id = due.id
+    RETURNING o.id, o.topic, o.payload, o.attempts
+    """
+# Only a row still pending can be finished: a worker whose lease ran out must not bury a row
+# that another worker has dispatched since.
+_PENDING = b" WHERE id = %(id)s::bigint AND dispatched_at IS NULL AND dead_at IS NULL"
+_COMPLETE = (
+    b"UPDATE outbox_events SET dispatched_at = now() "
+    b"WHERE id = ANY(%(ids)s::bigint[]) AND dispatched_at IS NULL AND dead_at IS NULL"
+)
+_RETRY = (
+    b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
+    b"available_at = now() + make_interval(secs => %(delay)s::double precision)" + _PENDING
+)
+_BURY = (
+    b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
+    b"dead_at = now()" + _PENDING
+)
+_ADD = compiled(
+    insert(outbox_events).values(
+        {c: bindparam(c) for c in ("tenant_id", "topic", "payload", "schema_version")}
+    )
+)
+
+
+class PgOutbox:
+    """Producer side, bound to the unit of work's connection (same transaction)."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    async def add(self, event: DomainEvent) -> None:
+        topic, version, payload = encode_event(event)
+        row = {
+            "tenant_id": event.tenant_id,
+            "topic": topic,
+            "payload": Jsonb(payload),
+            "schema_version": version,
+        }
+        await self._db.run(_ADD, row)
+
+
+class PgOutboxQueue:
+    """Consumer side: each call is one statement, hence its own transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
+        async with autocommit(self._engine) as db:
+            rows = await db.all(_CLAIM, {"limit": limit, "lease": float(lease_seconds)})
+        items = [_item(r["id"], r["topic"], r["payload"], r["attempts"]) for r in rows]
+        return sorted(items, key=lambda item: item.id)
+
+    async def complete(self, item_ids: Sequence[int]) -> None:
+        if not item_ids:
+            return
+        async with autocommit(self._engine) as db:
+            await db.run(_COMPLETE, {"ids": list(item_ids)})
+
+    async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
+        params = {"id": item_id, "error": error[:2000], "delay": float(delay_seconds)}
+        async with autocommit(self._engine) as db:
+            await db.run(_RETRY, params)
+
+    async def bury(self, item_id: int, error: str) -> None:
+        async with autocommit(self._engine) as db:
+            await db.run(_BURY, {"id": item_id, "error": error[:2000]})
+
+
+def _item(item_id: int, topic: str, payload: dict[str, object], attempts: int) -> OutboxItem:
+    try:
+        event: DomainEvent | None = decode_event(dict(payload))
+    except UnknownTopic:
+        event = None
+    return OutboxItem(id=item_id, topic=topic, event=event, attempts=attempts)
+
+
+class PgWakeups:
+    """A dedicated LISTEN connection (never shared with queries) that wakes the dispatcher.
+
+    If the connection drops it reconnects with backoff and wakes the dispatcher once, so rows
+    committed while we were deaf are claimed; the dispatcher's poll covers the gap meanwhile.
+    """
+
+    def __init__(self, libpq_url: str, channel: str = CHANNEL) -> None:
+        self._url = libpq_url
+        self._channel = channel
+        self._event = asyncio.Event()
+        self._listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="outbox-listen")
+        # Wait (briefly) until LISTEN is in place, so an insert right after start wakes us.
+        try:
+            await asyncio.wait_for(self._listening.wait(), 5.0)
+        except TimeoutError:
+            log.warning("outbox.listen_not_ready", detail="polling until LISTEN connects")
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True
+                ) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    self._listening.set()
+                    self._event.set()
+                    delay = 0.1
+                    async for _ in conn.notifies():
+                        self._event.set()
+            except psycopg.OperationalError as exc:
+                log.warning("outbox.listen_lost", error=str(exc), retry_in=delay)
+            self._listening.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

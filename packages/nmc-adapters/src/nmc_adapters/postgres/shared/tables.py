@@ -1,0 +1,58 @@
+"""Tables every context shares: provider webhook events and the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from nmc_adapters.postgres.schema import SYSTEM_TABLE, metadata, timestamp
+
+__all__ = ["outbox_events", "webhook_events"]
+
+# A replay is recognised by this primary key, not by a read-then-write. A system table: a
+# provider's event is remembered before (and whether or not) a tenant is found for it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("provider", Text, nullable=False),
+    Column("event_key", Text, nullable=False),
+    Column("tenant_id", UUID(as_uuid=True)),
+    Column("payload", JSONB, nullable=False),
+    timestamp("received_at", now=True),
+    PrimaryKeyConstraint("provider", "event_key", name="webhook_events_pkey"),
+    info=SYSTEM_TABLE,
+)
+
+# A system table: the workers claim every tenant's rows.
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True)),
+    Column("topic", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    timestamp("available_at", now=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    timestamp("dispatched_at", nullable=True),
+    timestamp("dead_at", nullable=True),
+    timestamp("created_at", now=True),
+    # The worker's claim walks pending rows in id order; dispatched and dead rows drop out.
+    Index(
+        "outbox_events_pending",
+        "id",
+        postgresql_where=sql_text("dispatched_at IS NULL AND dead_at IS NULL"),
+    ),
+    info=SYSTEM_TABLE,
+)

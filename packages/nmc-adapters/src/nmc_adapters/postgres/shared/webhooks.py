@@ -1,0 +1,40 @@
+"""The webhook event log: INSERT … ON CONFLICT DO NOTHING recognises replays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from nmc_adapters.postgres.shared.tables import webhook_events
+from nmc_adapters.postgres.sql import Db, compiled
+
+__all__ = ["PgWebhookEvents"]
+
+_RECORD = compiled(
+    pg_insert(webhook_events)
+    .values({c: bindparam(c) for c in ("provider", "event_key", "tenant_id", "payload")})
+    .on_conflict_do_nothing()
+    .returning(webhook_events.c.provider)
+)
+
+
+class PgWebhookEvents:
+    """Racing replays wait for the first insert, then do nothing."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    async def record(
+        self, provider: str, key: str, tenant_id: UUID | None, payload: Mapping[str, str]
+    ) -> bool:
+        params = {
+            "provider": provider,
+            "event_key": key,
+            "tenant_id": tenant_id,
+            "payload": Jsonb(dict(payload)),
+        }
+        return await self._db.one(_RECORD, params) is not None

@@ -1,0 +1,149 @@
+"""Outbound SMS: hand each message to the provider exactly once, held until compliance allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from uuid import UUID
+
+import attrs
+
+from nmc_domain.messaging.errors import SmsNotSent, SmsRejected
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.messaging.model import (
+    MessageStatus,
+    OutboundMessage,
+    advance_status,
+    parse_provider_status,
+)
+from nmc_domain.messaging.ports import (
+    MessagingUnitOfWork,
+    OutgoingSms,
+    SmsReceipt,
+    SmsSender,
+)
+from nmc_domain.shared.ports import RowLock
+
+__all__ = [
+    "DispatchOutcome",
+    "MessagingUnitOfWorkFactory",
+    "dispatch_message",
+    "release_held_messages",
+]
+
+MessagingUnitOfWorkFactory = Callable[[], MessagingUnitOfWork]
+
+
+class DispatchOutcome(StrEnum):
+    """What one dispatch attempt did."""
+
+    SENT = "sent"
+    RECONCILED = "reconciled"
+    HELD = "held"
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"
+    REJECTED = "rejected"
+
+
+async def dispatch_message(
+    new_uow: MessagingUnitOfWorkFactory, sender: SmsSender, event: MessageQueued
+) -> DispatchOutcome:
+    """Send a queued message once, even across retries, crashes and several workers.
+
+    The attempt is recorded (committed) before the request leaves. A later try that finds the
+    mark asks the provider whether the message arrived before sending it again.
+    """
+    tenant_id, message_id = event.tenant_id, event.message_id
+    async with new_uow() as uow:
+        await uow.bind_tenant(tenant_id)
+        message = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
+        if message is None:
+            return DispatchOutcome.MISSING
+        if message.provider_sid is not None or message.status not in (
+            MessageStatus.QUEUED,
+            MessageStatus.HELD,
+        ):
+            return DispatchOutcome.ALREADY_DONE
+        # SHARE makes an approval wait for us, so its release sees our "held" (see compliance).
+        compliance = await uow.compliance.get(message.tenant_id, lock=RowLock.SHARE)
+        if compliance is None or not compliance.may_send:
+            if message.status is not MessageStatus.HELD:
+                await uow.messages.save(attrs.evolve(message, status=MessageStatus.HELD))
+                await uow.commit()
+            return DispatchOutcome.HELD
+        earlier_attempt = message.send_attempted_at
+        if earlier_attempt is None:
+            await _mark_attempt(uow, message)
+
+    sms = OutgoingSms(to=message.to, from_=message.from_, body=message.body, reference=message.id)
+    if earlier_attempt is not None:
+        receipt = await sender.find_sent(sms, since=earlier_attempt)
+        if receipt is not None:
+            await _record(new_uow, event, receipt=receipt)
+            return DispatchOutcome.RECONCILED
+        async with new_uow() as uow:
+            await uow.bind_tenant(tenant_id)
+            current = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
+            if current is None or current.provider_sid is not None:
+                return DispatchOutcome.ALREADY_DONE
+            await _mark_attempt(uow, current)
+    try:
+        receipt = await sender.send(sms)
+    except SmsRejected as exc:
+        await _record(new_uow, event, rejected=exc)
+        return DispatchOutcome.REJECTED
+    except SmsNotSent:
+        # The provider never took it: clear the mark so the retry need not reconcile.
+        await _record(new_uow, event)
+        raise
+    # SmsOutcomeUnknown propagates with the mark kept: the retry reconciles first.
+    await _record(new_uow, event, receipt=receipt)
+    return DispatchOutcome.SENT
+
+
+async def _mark_attempt(uow: MessagingUnitOfWork, message: OutboundMessage) -> None:
+    marked = attrs.evolve(message, status=MessageStatus.QUEUED, send_attempted_at=await uow.now())
+    await uow.messages.save(marked)
+    await uow.commit()
+
+
+async def _record(
+    new_uow: MessagingUnitOfWorkFactory,
+    event: MessageQueued,
+    *,
+    receipt: SmsReceipt | None = None,
+    rejected: SmsRejected | None = None,
+) -> None:
+    async with new_uow() as uow:
+        await uow.bind_tenant(event.tenant_id)
+        message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
+        if message is None:
+            return
+        if receipt is not None:
+            reported = parse_provider_status(receipt.status) or MessageStatus.QUEUED
+            message = attrs.evolve(
+                message,
+                provider_sid=receipt.provider_sid,
+                status=advance_status(message.status, reported),
+            )
+        elif rejected is not None:
+            message = attrs.evolve(message, status=MessageStatus.FAILED, error=str(rejected))
+        else:
+            message = attrs.evolve(message, send_attempted_at=None)
+        await uow.messages.save(message)
+        await uow.commit()
+
+
+async def release_held_messages(uow: MessagingUnitOfWork, tenant_id: UUID) -> int:
+    """Queue again every held message of a tenant that may now send; returns how many."""
+    async with uow:
+        await uow.bind_tenant(tenant_id)
+        compliance = await uow.compliance.get(tenant_id, lock=RowLock.SHARE)
+        if compliance is None or not compliance.may_send:
+            return 0
+        held = await uow.messages.held(tenant_id)
+        for message in held:
+            await uow.messages.save(attrs.evolve(message, status=MessageStatus.QUEUED))
+            await uow.outbox.add(MessageQueued(tenant_id, message.id))
+        await uow.commit()
+        return len(held)

@@ -1,0 +1,74 @@
+"""Ports of messaging: stored messages and the SMS provider."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+import attrs
+
+from nmc_domain.compliance.ports import ComplianceUnitOfWork
+from nmc_domain.messaging.model import OutboundMessage
+from nmc_domain.shared.ports import RowLock
+
+__all__ = [
+    "MessageRepository",
+    "MessagingUnitOfWork",
+    "OutgoingSms",
+    "SmsReceipt",
+    "SmsSender",
+]
+
+
+class MessageRepository(Protocol):
+    """Outbound messages."""
+
+    async def add(self, message: OutboundMessage) -> None: ...
+
+    async def get(
+        self, tenant_id: UUID, message_id: UUID, *, lock: RowLock = RowLock.NONE
+    ) -> OutboundMessage | None: ...
+
+    async def save(self, message: OutboundMessage) -> None:
+        """Write status, provider sid, send attempt time and error of an existing message."""
+        ...
+
+    async def held(self, tenant_id: UUID) -> Sequence[OutboundMessage]:
+        """The tenant's held messages, oldest first, locked for update."""
+        ...
+
+
+class MessagingUnitOfWork(ComplianceUnitOfWork, Protocol):
+    """A unit of work that knows messages (and the compliance gate they pass)."""
+
+    messages: MessageRepository
+
+
+@attrs.frozen
+class OutgoingSms:
+    """What the provider needs to send one message; `reference` is our message id."""
+
+    to: str
+    from_: str
+    body: str
+    reference: UUID
+
+
+@attrs.frozen
+class SmsReceipt:
+    """The provider accepted the message under this id, in this (provider) status."""
+
+    provider_sid: str
+    status: str
+
+
+class SmsSender(Protocol):
+    """Hands SMS to the provider. Raises SmsRejected, SmsNotSent or SmsOutcomeUnknown."""
+
+    async def send(self, sms: OutgoingSms) -> SmsReceipt: ...
+
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
+        """The provider's record of this message sent at or after `since`, if it has one."""
+        ...

@@ -1,1 +1,0 @@
-"""The pure model: frozen values and the transitions between them."""

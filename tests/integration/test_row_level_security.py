@@ -19,7 +19,9 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from sqlalchemy import insert, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres.schema import metadata, tenant_tables
@@ -38,13 +40,36 @@ def _row(table: str, tenant_id: UUID, row_id: UUID, parents: dict[str, Any]) -> 
     return sample_row(metadata.tables[table], tenant_id, row_id, parents)
 
 
+def _pk(table: str) -> list[str]:
+    return [column.name for column in metadata.tables[table].primary_key]
+
+
+# Tables other tenant tables point at (they get a parent row besides the target row).
+REFERENCED = {
+    fk.referred_table.name
+    for name in TENANT_TABLES
+    for fk in metadata.tables[name].foreign_key_constraints
+    if fk.referred_table.name in TENANT_TABLES
+}
+
+
+def _singleton(table: str) -> bool:
+    """One row per tenant at most (its primary key is the tenant): settings and the like."""
+    return _pk(table) == [TENANT_TABLES[table]]
+
+
+def _where(table: str, identity: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:
+    parts = [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in identity]
+    return sql.SQL(" AND ").join(parts), list(identity.values())
+
+
 def _change(table: str, snapshot: dict[str, Any]) -> tuple[str, Any]:
     """A column of the row and a different value it accepts (for the UPDATE cells)."""
     spec = metadata.tables[table]
     fixed = {c.name for c in spec.primary_key} | {TENANT_TABLES[table]}
     fixed |= {c.parent.name for c in spec.foreign_keys}
     for column in spec.c:
-        if column.name in fixed:
+        if column.name in fixed or column.computed is not None:
             continue
         value = sample_value(spec, column, uuid.uuid4())
         if value != snapshot[column.name]:
@@ -54,10 +79,11 @@ def _change(table: str, snapshot: dict[str, Any]) -> tuple[str, Any]:
 
 @attrs.frozen
 class Fixture:
-    """One tenant's rows: the row each cell acts on, per table, and the rows others refer to."""
+    """One tenant's rows: the row each cell acts on (by primary key), per table, and the rows
+    others refer to."""
 
     tenant_id: UUID
-    targets: dict[str, UUID]
+    targets: dict[str, dict[str, Any]]
     parents: dict[str, dict[str, Any]]
     snapshots: dict[str, dict[str, Any]]
 
@@ -66,6 +92,9 @@ class Fixture:
 class Dataset:
     acme: Fixture
     spark: Fixture
+    # A tenant with only the parent rows: INSERT cells add its rows (a singleton table has
+    # room for one there).
+    fresh: Fixture
 
 
 async def _admin_rows(admin: AsyncEngine, query: str, **params: Any) -> list[dict[str, Any]]:
@@ -74,31 +103,45 @@ async def _admin_rows(admin: AsyncEngine, query: str, **params: Any) -> list[dic
         return [dict(row._mapping) for row in result]
 
 
-async def _build(admin: AsyncEngine) -> Fixture:
+async def _build(admin: AsyncEngine, *, targets: bool = True) -> Fixture:
     tenant_id = uuid.uuid4()
-    # Each table gets a target row (what the cells act on) and a parent row (what other rows'
-    # foreign keys point at), so targets have no dependants and the "own" DELETE succeeds.
-    targets = {table: uuid.uuid4() for table in TENANT_TABLES} | {"tenants": tenant_id}
+    # Each table gets a target row (what the cells act on) and, if other tables refer to it, a
+    # parent row, so targets have no dependants and the "own" DELETE succeeds.
     parents: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, dict[str, Any]] = {}
     async with admin.begin() as conn:
         for table in ORDER:
-            parent_id = tenant_id if table == "tenants" else uuid.uuid4()
-            parents[table] = _row(table, tenant_id, parent_id, parents)
-            rows = [parents[table]]
-            if table != "tenants":
-                rows.append(_row(table, tenant_id, targets[table], parents))
+            rows = []
+            if table == "tenants" or _singleton(table):
+                if table == "tenants" or targets:
+                    rows = [_row(table, tenant_id, tenant_id, parents)]
+                    parents[table] = chosen[table] = rows[0]
+            else:
+                if table in REFERENCED:
+                    parents[table] = _row(table, tenant_id, uuid.uuid4(), parents)
+                    rows.append(parents[table])
+                if targets:
+                    chosen[table] = _row(table, tenant_id, uuid.uuid4(), parents)
+                    rows.append(chosen[table])
             for values in rows:
                 await conn.execute(insert(metadata.tables[table]).values(values))
+    identities = {table: {c: row[c] for c in _pk(table)} for table, row in chosen.items()}
     snapshots = {}
-    for table in TENANT_TABLES:
-        query = f"SELECT * FROM {table} WHERE id = :id"
-        (snapshots[table],) = await _admin_rows(admin, query, id=targets[table])
-    return Fixture(tenant_id, targets, parents, snapshots)
+    async with admin.connect() as conn:
+        for table, identity in identities.items():
+            where = " AND ".join(f"{column} = :{column}" for column in identity)
+            result = await conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), identity)
+            (snapshots[table],) = [dict(row._mapping) for row in result]
+    return Fixture(tenant_id, identities, parents, snapshots)
 
 
 @pytest.fixture(scope="module")
 async def dataset(admin_engine: AsyncEngine) -> Dataset:
-    return Dataset(acme=await _build(admin_engine), spark=await _build(admin_engine))
+    return Dataset(
+        acme=await _build(admin_engine),
+        spark=await _build(admin_engine),
+        fresh=await _build(admin_engine, targets=False),
+    )
 
 
 @pytest.fixture
@@ -142,10 +185,13 @@ async def test_tenant_isolation(
     op: str,
     scope: str,
 ) -> None:
-    acme, key = dataset.acme, TENANT_TABLES[table]
-    # The row's own tenant: ACME's, except for a new tenant (a tenants row is its own tenant).
+    acme, key, pk = dataset.acme, TENANT_TABLES[table], _pk(table)
+    # INSERT cells write a row of the fresh tenant (a tenants row is its own new tenant);
+    # the others act on ACME's target row.
     new_id = uuid.uuid4()
-    owner = new_id if (op, table) == ("insert", "tenants") else acme.tenant_id
+    owner = acme.tenant_id
+    if op == "insert":
+        owner = new_id if table == "tenants" else dataset.fresh.tenant_id
     bound = {"own": owner, "other": dataset.spark.tenant_id, "unset": None, "empty": ""}[scope]
     allowed = scope == "own"
     await _begin(app, bound)
@@ -156,9 +202,12 @@ async def test_tenant_isolation(
         assert setting == {"v": None}
 
     if op == "select":
-        query = _statement("SELECT {key} AS owner, id FROM {table}", table, key=key)
+        columns = sql.SQL(", ").join(map(sql.Identifier, pk))
+        query = sql.SQL("SELECT {} AS owner, {} FROM {}").format(
+            sql.Identifier(key), columns, sql.Identifier(table)
+        )
         rows = await (await app.execute(query)).fetchall()
-        visible = {row["id"] for row in rows}
+        visible = [{c: row[c] for c in pk} for row in rows]
         owners = {row["owner"] for row in rows}
         await app.execute("ROLLBACK")
         if allowed:
@@ -172,44 +221,54 @@ async def test_tenant_isolation(
         return
 
     if op == "insert":
-        values = _row(table, owner, new_id, acme.parents)
+        values = _row(table, owner, new_id, dataset.fresh.parents)
+        identity = {c: values[c] for c in pk}
+        for column in metadata.tables[table].c:  # psycopg sends JSON only when told
+            if isinstance(column.type, JSONB) and column.name in values:
+                values[column.name] = Jsonb(values[column.name])
         columns = sql.SQL(", ").join(map(sql.Identifier, values))
         placeholders = sql.SQL(", ").join(map(sql.Placeholder, values))
         query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
             sql.Identifier(table), columns, placeholders
         )
+        where, params = _where(table, identity)
+        found = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+            sql.Identifier(key), sql.Identifier(table), where
+        )
         if allowed:
             await app.execute(query, values)
-            found = _statement("SELECT id FROM {table} WHERE id = %s", table)
-            assert await (await app.execute(found, [new_id])).fetchall() == [{"id": new_id}]
+            assert await (await app.execute(found, params)).fetchall() == [{key: owner}]
             await app.execute("ROLLBACK")
             return
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             await app.execute(query, values)
         await app.execute("ROLLBACK")
-        stored = f"SELECT id FROM {table} WHERE id = :id"
-        assert await _admin_rows(admin_engine, stored, id=new_id) == []
+        assert await _admin_select(admin_engine, table, identity) == []
         return
 
+    where, params = _where(table, acme.targets[table])
     if op == "update":
         column, value = _change(table, acme.snapshots[table])
-        query = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
-            sql.Identifier(table), sql.Identifier(column)
+        query = sql.SQL("UPDATE {} SET {} = %s WHERE {}").format(
+            sql.Identifier(table), sql.Identifier(column), where
         )
-        params = [value, acme.targets[table]]
+        params = [value, *params]
     else:
-        query = _statement("DELETE FROM {table} WHERE id = %s", table)
-        params = [acme.targets[table]]
+        query = sql.SQL("DELETE FROM {} WHERE {}").format(sql.Identifier(table), where)
     cursor = await app.execute(query, params)
     assert cursor.rowcount == (1 if allowed else 0)
     if allowed:
         await app.execute("ROLLBACK")
         return
     await app.execute("COMMIT")  # nothing may have changed: let the superuser look
-    stored = f"SELECT * FROM {table} WHERE id = :id"
-    assert await _admin_rows(admin_engine, stored, id=acme.targets[table]) == [
-        acme.snapshots[table]
-    ]
+    assert await _admin_select(admin_engine, table, acme.targets[table]) == [acme.snapshots[table]]
+
+
+async def _admin_select(
+    admin: AsyncEngine, table: str, identity: dict[str, Any]
+) -> list[dict[str, Any]]:
+    where = " AND ".join(f"{column} = :{column}" for column in identity)
+    return await _admin_rows(admin, f"SELECT * FROM {table} WHERE {where}", **identity)
 
 
 async def _owned_counts(conn: psycopg.AsyncConnection[Any], tenant_id: UUID) -> dict[str, int]:
@@ -248,13 +307,14 @@ async def test_a_row_cannot_be_moved_to_another_tenant(
     acme = dataset.acme
     # To another tenant (for tenants themselves: to an id nobody is bound to).
     to = uuid.uuid4() if table == "tenants" else dataset.spark.tenant_id
-    query = _statement(
-        "UPDATE {table} SET {key} = %s WHERE id = %s", table, key=TENANT_TABLES[table]
+    where, params = _where(table, acme.targets[table])
+    query = sql.SQL("UPDATE {} SET {} = %s WHERE {}").format(
+        sql.Identifier(table), sql.Identifier(TENANT_TABLES[table]), where
     )
     await _begin(app, acme.tenant_id)
     try:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            await app.execute(query, [to, acme.targets[table]])
+            await app.execute(query, [to, *params])
     finally:
         await app.execute("ROLLBACK")
 
@@ -266,7 +326,9 @@ async def test_a_malformed_tenant_setting_fails_closed(
     await _begin(app, "ACME-PLUMBING")
     try:
         with pytest.raises(psycopg.errors.InvalidTextRepresentation):
-            await app.execute(_statement("SELECT id FROM {table}", table))
+            await app.execute(
+                _statement("SELECT {key} FROM {table}", table, key=TENANT_TABLES[table])
+            )
     finally:
         await app.execute("ROLLBACK")
 

@@ -15,7 +15,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKeyConstraint, Integer, Table, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Integer,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
@@ -27,16 +36,19 @@ AT = datetime(2025, 1, 6, 15, 0, tzinfo=UTC)
 _IN = re.compile(r"^\(?(?P<col>\w+) IN \((?P<values>[^)]*)\)\)?$")
 _BETWEEN = re.compile(r"^\(?(?P<col>\w+) BETWEEN (?P<lo>-?\d+) AND (?P<hi>-?\d+)\)?$")
 _GREATER = re.compile(r"^\(?(?P<col>\w+) > (?P<lo>-?\d+)\)?$")
+_REGEX = re.compile(r"^\(?(?P<col>\w+) ~ .*$")
 
 
 def _checks(table: Table) -> dict[str, str]:
+    """Single-column CHECKs by column. Checks over several columns (times in order, a flag
+    that follows a status) hold for rows whose columns follow the rules below."""
     found: dict[str, str] = {}
     for constraint in table.constraints:
         if isinstance(constraint, CheckConstraint):
             sql = str(constraint.sqltext).strip()
-            match = re.match(r"^\(?(\w+)", sql)
-            if match:
-                found[match.group(1)] = sql
+            for pattern in (_IN, _BETWEEN, _GREATER, _REGEX):
+                if match := pattern.match(sql):
+                    found[match["col"]] = sql
     return found
 
 
@@ -66,7 +78,12 @@ def sample_value(table: Table, column: Column[Any], row_id: UUID) -> Any:
     if isinstance(kind, Integer):
         return 1 + seed % 1000
     if isinstance(kind, TIMESTAMP):
-        return AT + timedelta(minutes=seed % 100_000)
+        # One day per row (so two rows' times never overlap), the row's own times in column
+        # order (so start_at < end_at < blocked_until, as declared).
+        position = list(table.c).index(column)
+        return AT + timedelta(days=seed % 100_000, minutes=10 * position)
+    if isinstance(kind, Date):
+        return AT.date() + timedelta(days=seed % 100_000)
     if isinstance(kind, ARRAY):
         return []
     if isinstance(kind, JSONB):
@@ -94,7 +111,8 @@ def sample_row(
             for element in constraint.elements:
                 row[element.parent.name] = parent[element.column.name]
     for column in table.c:
-        if column.name in row or column.server_default is not None or column.nullable:
+        generated = column.server_default is not None or column.computed is not None
+        if column.name in row or generated or column.nullable:
             continue
         row[column.name] = sample_value(table, column, row_id)
     return row

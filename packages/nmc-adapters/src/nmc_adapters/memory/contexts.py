@@ -9,6 +9,7 @@ from nmc_adapters.memory import (
     conversation,
     identity,
     messaging,
+    scheduling,
     shared,
     telephony,
     tenancy,
@@ -26,6 +27,7 @@ CONTEXTS = tuple(
         catalog,
         compliance,
         messaging,
+        scheduling,
         conversation,
         telephony,
     )

@@ -16,6 +16,7 @@ from nmc_adapters.postgres import (
     conversation,
     identity,
     messaging,
+    scheduling,
     shared,
     telephony,
     tenancy,
@@ -23,7 +24,17 @@ from nmc_adapters.postgres import (
 
 __all__ = ["CONTEXTS", "repositories"]
 
-CONTEXTS = (shared, identity, tenancy, catalog, compliance, messaging, conversation, telephony)
+CONTEXTS = (
+    shared,
+    identity,
+    tenancy,
+    catalog,
+    compliance,
+    messaging,
+    scheduling,
+    conversation,
+    telephony,
+)
 
 
 def repositories() -> Mapping[str, Callable[[Any], object]]:

@@ -12,7 +12,6 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from nmc_adapters.postgres.sql import Db, Row, compiled
 from nmc_domain.shared.errors import Conflict
-from nmc_domain.shared.pages import PageKey
 from nmc_domain.shared.ports import RowLock
 
 __all__ = ["by_id", "insert_of", "locks", "page_queries", "rows_page", "write_now"]
@@ -50,8 +49,9 @@ def page_queries(table: Table, sort: ColumnElement[Any]) -> tuple[bytes, bytes]:
 
 
 async def rows_page(
-    db: Db, sql: tuple[bytes, bytes], tenant_id: UUID, after: PageKey | None, limit: int
+    db: Db, sql: tuple[bytes, bytes], tenant_id: UUID, after: tuple[Any, UUID] | None, limit: int
 ) -> list[Row]:
+    """A page of rows after (sort value, id); the sort value as the column's own type."""
     params: dict[str, Any] = {"tenant_id": tenant_id, "limit": limit}
     if after is None:
         return await db.all(sql[0], params)

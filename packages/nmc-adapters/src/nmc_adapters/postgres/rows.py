@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -13,7 +13,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from nmc_domain.tenancy.template import TextBackTemplate
 
-__all__ = ["RowMapper"]
+__all__ = ["CONVERTER", "RowMapper"]
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -22,23 +22,28 @@ Row = dict[str, Any]
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     # psycopg reads and writes these natively: pass them through untouched.
-    for native in (UUID, datetime):
+    for native in (UUID, datetime, date):
         converter.register_unstructure_hook(native, lambda value: value)
         converter.register_structure_hook(native, lambda value, _: value)
     converter.register_unstructure_hook(TextBackTemplate, lambda template: template.text)
     converter.register_structure_hook(TextBackTemplate, lambda text, _: TextBackTemplate(text))
-    # Arrays come back as lists; the domain keeps tuples (frozen values).
+    # Arrays come back as lists; the domain keeps tuples and frozensets (frozen values).
     converter.register_unstructure_hook_func(
-        lambda cls: getattr(cls, "__origin__", None) is tuple, list
+        lambda cls: (
+            cls in (tuple, frozenset) or getattr(cls, "__origin__", None) in (tuple, frozenset)
+        ),
+        list,
     )
     return converter
 
 
-_CONVERTER = _converter()
+CONVERTER = _converter()
 
 
 class RowMapper(Generic[T]):
     """Maps one attrs class to its table's row: field names are column names unless renamed.
+
+    A context with types of its own registers their hooks on CONVERTER before its mappers.
 
     `extra` adds columns derived from the value (a sort key, say); columns a row has beyond the
     fields (created_at, …) are ignored when reading.
@@ -53,8 +58,8 @@ class RowMapper(Generic[T]):
     ) -> None:
         renames = dict(rename or {})
         overrides = {field: override(rename=column) for field, column in renames.items()}
-        self._to = make_dict_unstructure_fn(cls, _CONVERTER, **overrides)  # type: ignore[arg-type]
-        self._from = make_dict_structure_fn(cls, _CONVERTER, **overrides)  # type: ignore[arg-type]
+        self._to = make_dict_unstructure_fn(cls, CONVERTER, **overrides)  # type: ignore[arg-type]
+        self._from = make_dict_structure_fn(cls, CONVERTER, **overrides)  # type: ignore[arg-type]
         self._extra = dict(extra or {})
         fields = [renames.get(field.name, field.name) for field in attrs.fields(cls)]  # type: ignore[arg-type]
         # The columns `row` fills, in field order (inserts bind exactly these).

@@ -9,7 +9,7 @@ with COMMIT. Reading a result is what waits for the server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 from uuid import UUID
@@ -62,6 +62,22 @@ class Db:
         async with self.conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(sql, params)
             return await cursor.fetchall()
+
+    async def all_many(
+        self, statements: Sequence[tuple[bytes, Mapping[str, Any]]]
+    ) -> list[list[Row]]:
+        """Several queries sent together, then their rows read: in a pipeline, one round trip."""
+        await self._ready()
+        cursors = []
+        for sql, params in statements:
+            cursor = self.conn.cursor(row_factory=dict_row)
+            await cursor.execute(sql, params)
+            cursors.append(cursor)
+        results = []
+        for cursor in cursors:
+            results.append(await cursor.fetchall())
+            await cursor.close()
+        return results
 
     async def run(self, sql: bytes, params: Mapping[str, Any] | None = None) -> None:
         """A statement whose result nobody reads: in a pipeline it waits for the next sync."""

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from nmc_domain.catalog.ports import CatalogUnitOfWork
 from nmc_domain.conversation.model import Conversation
 from nmc_domain.messaging.ports import MessagingUnitOfWork
+from nmc_domain.scheduling.ports import SchedulingUnitOfWork
 
 __all__ = ["ConversationRepository", "ConversationUnitOfWork"]
 
@@ -23,7 +23,7 @@ class ConversationRepository(Protocol):
         ...
 
 
-class ConversationUnitOfWork(MessagingUnitOfWork, CatalogUnitOfWork, Protocol):
-    """A unit of work that knows conversations and what they draw on (messages, the catalog)."""
+class ConversationUnitOfWork(MessagingUnitOfWork, SchedulingUnitOfWork, Protocol):
+    """A unit of work that knows conversations and what they draw on (messages, the schedule)."""
 
     conversations: ConversationRepository

@@ -1,0 +1,273 @@
+"""Availability: business hours, less closures, busy blocks, live holds and appointments (with
+their buffers), the minimum notice and what lies beyond the horizon; for one job's duration,
+correct across daylight-saving changes.
+
+Pure: everything comes in as a `Calendar` snapshot (read in one transaction), time included.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from nmc_domain.scheduling.booking import Booking
+from nmc_domain.scheduling.errors import NotBookable
+from nmc_domain.scheduling.model import BusyBlock, Period, Technician, WeeklyHours
+from nmc_domain.scheduling.settings import SchedulingSettings
+
+__all__ = ["Calendar", "Slot", "check_bookable", "find_slots", "is_free", "local_day"]
+
+
+@attrs.frozen
+class Slot:
+    """A time a technician can start the job; `end` is when the job (without buffer) ends."""
+
+    technician_id: UUID
+    start: datetime
+    end: datetime
+
+
+@attrs.frozen
+class Calendar:
+    """What availability is computed from: one tenant's schedule as of `now`.
+
+    `busy` and `bookings` need only cover the window being searched (with a day's margin).
+    """
+
+    timezone: str
+    settings: SchedulingSettings
+    hours: WeeklyHours
+    technicians: tuple[Technician, ...]
+    closures: frozenset[date]
+    busy: tuple[BusyBlock, ...]
+    bookings: tuple[Booking, ...]
+    now: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def hours_of(self, technician: Technician) -> WeeklyHours:
+        return technician.hours if technician.hours is not None else self.hours
+
+    @property
+    def earliest(self) -> datetime:
+        return self.now + timedelta(minutes=self.settings.min_notice_minutes)
+
+    @property
+    def latest(self) -> datetime:
+        return self.now + timedelta(days=self.settings.horizon_days)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def _wall(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+    """The instant of a wall-clock time on `day`; None when that time does not exist (the
+    hour skipped when clocks spring forward). A repeated hour gives its first occurrence."""
+    day = day + timedelta(days=minute // 1440)
+    minute %= 1440
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def _period_bounds(day: date, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    # Period ends that fall in a skipped hour are read as the instant just after the gap.
+    start = datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=period.start)
+    end_day = day + timedelta(days=period.end // 1440)
+    end_minute = period.end % 1440
+    end = datetime.combine(end_day, time(end_minute // 60, end_minute % 60), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+class _Blocked:
+    """One technician's taken intervals, sorted by start, for fast overlap checks."""
+
+    def __init__(self, intervals: Iterable[tuple[datetime, datetime]]) -> None:
+        self._intervals = sorted(intervals)
+        self._starts = [start for start, _ in self._intervals]
+        # The longest interval bounds how far back an overlapping one may start.
+        self._longest = max((end - start for start, end in self._intervals), default=timedelta(0))
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        first = bisect.bisect_left(self._starts, start - self._longest)
+        for other_start, other_end in self._intervals[first:]:
+            if other_start >= end:
+                return False
+            if other_end > start:
+                return True
+        return False
+
+
+def _blocked(calendar: Calendar, technician_id: UUID, ignore: UUID | None = None) -> _Blocked:
+    intervals = [
+        (block.start, block.end) for block in calendar.busy if block.technician_id == technician_id
+    ]
+    intervals += [
+        (booking.start, booking.blocked_until)
+        for booking in calendar.bookings
+        if booking.technician_id == technician_id
+        and booking.id != ignore
+        and booking.live(calendar.now)
+    ]
+    return _Blocked(intervals)
+
+
+def _jobs_per_day(calendar: Calendar, technician_id: UUID, ignore: UUID | None) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    zone = calendar.zone
+    for booking in calendar.bookings:
+        if (
+            booking.technician_id == technician_id
+            and booking.id != ignore
+            and booking.live(calendar.now)
+        ):
+            day = local_day(booking.start, zone)
+            counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def check_bookable(
+    calendar: Calendar, technician: Technician, start: datetime, duration: timedelta
+) -> None:
+    """NotBookable (422) with the reason when `start` can never be booked as asked.
+
+    Whether the time is free is a separate question (`is_free`, and the database's guarantee).
+    """
+    zone = calendar.zone
+    if start.tzinfo is None:
+        raise NotBookable("needs a UTC offset")
+    if start < calendar.now:
+        raise NotBookable("is in the past")
+    if start < calendar.earliest:
+        notice = calendar.settings.min_notice_minutes
+        raise NotBookable(f"is inside the minimum notice of {notice} minutes")
+    if start > calendar.latest:
+        raise NotBookable(f"is beyond the booking horizon of {calendar.settings.horizon_days} days")
+    day = local_day(start, zone)
+    if day in calendar.closures:
+        raise NotBookable(f"the business is closed on {day.isoformat()}")
+    end = start + duration
+    for period in calendar.hours_of(technician).on(day.weekday()):
+        opens, closes = _period_bounds(day, period, zone)
+        if opens <= start and end <= closes:
+            return
+    raise NotBookable("is outside business hours (the whole job must fit in one period)")
+
+
+def is_free(
+    calendar: Calendar,
+    technician: Technician,
+    start: datetime,
+    blocked_until: datetime,
+    *,
+    ignore: UUID | None = None,
+) -> bool:
+    """No busy block, live hold or appointment (with its buffer) overlaps, and the daily limit
+    has room. `ignore` leaves one booking out (the appointment being moved)."""
+    if _blocked(calendar, technician.id, ignore).overlaps(start, blocked_until):
+        return False
+    limit = calendar.settings.daily_limit_per_technician
+    if limit is None:
+        return True
+    day = local_day(start, calendar.zone)
+    return _jobs_per_day(calendar, technician.id, ignore).get(day, 0) < limit
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _technician_slots(
+    calendar: Calendar,
+    technician: Technician,
+    day: date,
+    duration: timedelta,
+    window: tuple[datetime, datetime],
+    blocked: _Blocked,
+    jobs: dict[date, int],
+) -> Iterator[Slot]:
+    zone, settings = calendar.zone, calendar.settings
+    limit = settings.daily_limit_per_technician
+    if limit is not None and jobs.get(day, 0) >= limit:
+        return
+    buffer = timedelta(minutes=settings.buffer_minutes)
+    step = settings.slot_granularity_minutes
+    low, high = window
+    for period in calendar.hours_of(technician).on(day.weekday()):
+        _, closes = _period_bounds(day, period, zone)
+        for minute in range(period.start, period.end, step):
+            start = _wall(day, minute, zone)
+            if start is None or start < low:
+                continue
+            end = start + duration
+            if start > high or end > closes:
+                break
+            if not blocked.overlaps(start, end + buffer):
+                yield Slot(technician.id, start, end)
+
+
+def find_slots(
+    calendar: Calendar,
+    *,
+    item_id: UUID,
+    duration: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+    limit: int,
+    technician_id: UUID | None = None,
+    spread_day: bool = False,
+) -> list[Slot]:
+    """The `limit` earliest free starts in the window, each start once (on the first technician
+    by id who has it); with `spread_day`, at most one per local day."""
+    zone = calendar.zone
+    low = max(window_start, calendar.earliest)
+    high = min(window_end, calendar.latest)
+    if low > high or limit <= 0:
+        return []
+    technicians = sorted(
+        (
+            technician
+            for technician in calendar.technicians
+            if technician.can_do(item_id)
+            and (technician_id is None or technician.id == technician_id)
+        ),
+        key=lambda technician: str(technician.id),
+    )
+    prepared = [
+        (
+            technician,
+            _blocked(calendar, technician.id),
+            _jobs_per_day(calendar, technician.id, None),
+        )
+        for technician in technicians
+    ]
+    found: list[Slot] = []
+    for day in _days(local_day(low, zone), local_day(high, zone)):
+        if day in calendar.closures:
+            continue
+        by_start: dict[datetime, Slot] = {}
+        for technician, blocked, jobs in prepared:
+            for slot in _technician_slots(
+                calendar, technician, day, duration, (low, high), blocked, jobs
+            ):
+                by_start.setdefault(slot.start, slot)
+        ordered = [by_start[start] for start in sorted(by_start)]
+        if spread_day:
+            ordered = ordered[:1]
+        found.extend(ordered[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return found

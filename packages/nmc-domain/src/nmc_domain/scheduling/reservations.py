@@ -1,0 +1,350 @@
+"""Finding free slots, holding one, booking the hold, canceling and moving appointments.
+
+The functions taking a tenant id (`place_hold`, `book`, `release`) are the building blocks the
+conversation context uses too; the ones taking a Principal are the tenant API's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import attrs
+
+from nmc_domain.catalog.model import ServiceItem
+from nmc_domain.catalog.quotes import quote_for
+from nmc_domain.identity.access import authorize
+from nmc_domain.identity.model import Principal
+from nmc_domain.scheduling.availability import Calendar, Slot, check_bookable, find_slots, is_free
+from nmc_domain.scheduling.booking import Booking, BookingStatus, new_hold
+from nmc_domain.scheduling.errors import NotBookable, SlotTaken
+from nmc_domain.scheduling.model import Technician
+from nmc_domain.scheduling.ports import SchedulingUnitOfWork
+from nmc_domain.shared.errors import Conflict, InvalidInput, NotFound, TenantNotFound
+from nmc_domain.shared.pages import Page, PageKey, check_limit, page_of
+from nmc_domain.shared.ports import RowLock
+from nmc_domain.tenancy.model import Tenant
+
+__all__ = [
+    "MAX_OFFERS",
+    "MAX_WINDOW",
+    "Availability",
+    "HoldRequest",
+    "available_slots",
+    "book",
+    "book_hold",
+    "cancel_appointment",
+    "hold_slot",
+    "list_appointments",
+    "load_calendar",
+    "place_hold",
+    "release",
+    "release_hold",
+    "reschedule_appointment",
+]
+
+MAX_WINDOW = timedelta(days=62)
+MAX_OFFERS = 100
+# Bookings and busy blocks are read with this margin around the times in question, so the
+# local day (daily limits) and any buffer reaching in from outside are seen.
+_MARGIN = timedelta(days=2)
+
+
+@attrs.frozen
+class Availability:
+    """Free slots, and the zone their local times are in."""
+
+    timezone: str
+    slots: tuple[Slot, ...]
+
+
+async def _tenant(uow: SchedulingUnitOfWork, tenant_id: UUID) -> Tenant:
+    tenant = await uow.tenants.get(tenant_id)
+    if tenant is None:
+        raise TenantNotFound(tenant_id)
+    return tenant
+
+
+async def load_calendar(
+    uow: SchedulingUnitOfWork, tenant: Tenant, start: datetime, end: datetime
+) -> Calendar:
+    """The tenant's schedule around [start, end), as of the database's now."""
+    window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN)
+    return Calendar(
+        timezone=tenant.timezone,
+        settings=window.settings,
+        hours=window.hours,
+        technicians=window.technicians,
+        closures=window.closures,
+        busy=window.busy,
+        bookings=window.bookings,
+        now=await uow.now(),
+    )
+
+
+async def _item(uow: SchedulingUnitOfWork, tenant_id: UUID, item_id: UUID) -> ServiceItem:
+    item = await uow.catalog.get(tenant_id, item_id)
+    quote_for(item, item_id)  # NotFound, or Gone for an inactive item
+    assert item is not None
+    return item
+
+
+async def available_slots(
+    uow: SchedulingUnitOfWork,
+    principal: Principal,
+    *,
+    item_id: UUID,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    technician_id: UUID | None = None,
+    spread_day: bool = False,
+) -> Availability:
+    """The earliest free starts for the item in [start, end] (any role)."""
+    async with uow:
+        await authorize(uow, principal)
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidInput("from", "needs a UTC offset")
+        if end <= start:
+            raise InvalidInput("to", "must be after from")
+        if end - start > MAX_WINDOW:
+            raise InvalidInput("to", f"the window may span at most {MAX_WINDOW.days} days")
+        if not 1 <= limit <= MAX_OFFERS:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_OFFERS}")
+        tenant = await _tenant(uow, principal.tenant_id)
+        item = await _item(uow, tenant.id, item_id)
+        calendar = await load_calendar(uow, tenant, start, end)
+        slots = find_slots(
+            calendar,
+            item_id=item.id,
+            duration=timedelta(minutes=item.duration_minutes),
+            window_start=start,
+            window_end=end,
+            limit=limit,
+            technician_id=technician_id,
+            spread_day=spread_day,
+        )
+        return Availability(tenant.timezone, tuple(slots))
+
+
+@attrs.frozen
+class HoldRequest:
+    """Hold `start` with this technician for this item, for the contact at this number."""
+
+    item_id: UUID
+    technician_id: UUID
+    start: datetime
+    contact_phone: str
+    conversation_id: UUID | None = None
+
+
+async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldRequest) -> Booking:
+    """Claim the time in this unit of work (not committed): NotBookable (422) for a time that
+    can never be booked, SlotTaken (409) for one that is taken."""
+    item = await _item(uow, tenant.id, request.item_id)
+    technician = await uow.technicians.get(tenant.id, request.technician_id)
+    if technician is None:
+        raise NotFound("technician", request.technician_id)
+    if not technician.can_do(item.id):
+        reason = "is inactive" if not technician.active else "does not do this item"
+        raise NotBookable(f"this technician {reason}", field="technician_id")
+    duration = timedelta(minutes=item.duration_minutes)
+    await uow.bookings.lock_technician(tenant.id, technician.id)
+    calendar = await load_calendar(uow, tenant, request.start, request.start + duration)
+    check_bookable(calendar, technician, request.start, duration)
+    settings = calendar.settings
+    buffer = timedelta(minutes=settings.buffer_minutes)
+    if not is_free(calendar, technician, request.start, request.start + duration + buffer):
+        raise SlotTaken()
+    hold, events = new_hold(
+        tenant_id=tenant.id,
+        technician_id=technician.id,
+        item_id=item.id,
+        contact_phone=request.contact_phone,
+        start=request.start,
+        duration=duration,
+        buffer=buffer,
+        ttl=timedelta(minutes=settings.hold_ttl_minutes),
+        now=calendar.now,
+        conversation_id=request.conversation_id,
+    )
+    await uow.bookings.claim(hold)
+    for event in events:
+        await uow.outbox.add(event)
+    return hold
+
+
+async def hold_slot(
+    uow: SchedulingUnitOfWork, principal: Principal, request: HoldRequest
+) -> Booking:
+    """POST /v1/holds (any role): emits appointment.held."""
+    async with uow:
+        await authorize(uow, principal)
+        hold = await place_hold(uow, await _tenant(uow, principal.tenant_id), request)
+        await uow.commit()
+        return hold
+
+
+async def _locked(
+    uow: SchedulingUnitOfWork, tenant_id: UUID, booking_id: UUID, what: str
+) -> Booking:
+    booking = await uow.bookings.get(tenant_id, booking_id, lock=RowLock.UPDATE)
+    if booking is None:
+        raise NotFound(what, booking_id)
+    return booking
+
+
+async def release(uow: SchedulingUnitOfWork, tenant_id: UUID, hold_id: UUID) -> Booking:
+    """Let a hold go in this unit of work (not committed)."""
+    hold = await _locked(uow, tenant_id, hold_id, "hold")
+    released = hold.release()
+    if released != hold:
+        await uow.bookings.save(released)
+    return released
+
+
+async def release_hold(uow: SchedulingUnitOfWork, principal: Principal, hold_id: UUID) -> Booking:
+    """DELETE /v1/holds/{id}: the time is free again (a booked hold: 409)."""
+    async with uow:
+        await authorize(uow, principal)
+        released = await release(uow, principal.tenant_id, hold_id)
+        await uow.commit()
+        return released
+
+
+async def book(
+    uow: SchedulingUnitOfWork, tenant_id: UUID, hold_id: UUID, idempotency_key: str | None
+) -> tuple[Booking, bool]:
+    """Book a hold in this unit of work (not committed); True when it was booked now.
+
+    The same key again gives the same appointment (False); a key used for another hold, or a
+    hold booked under another key, is a Conflict; an expired hold is HoldExpired (410).
+    """
+    hold = await _locked(uow, tenant_id, hold_id, "hold")
+    if idempotency_key is not None:
+        earlier = await uow.bookings.by_idempotency_key(tenant_id, idempotency_key)
+        if earlier is not None and earlier.id == hold.id:
+            return earlier, False
+        if earlier is not None:
+            raise Conflict("Idempotency-Key", "this key was used to book another hold")
+    item = await uow.catalog.get(tenant_id, hold.item_id)
+    if item is None:  # pragma: no cover - the foreign key keeps the item while holds refer to it
+        raise NotFound("catalog item", hold.item_id)
+    booked, events = hold.book(
+        price_cents=item.price_cents,
+        currency=item.currency,
+        idempotency_key=idempotency_key,
+        now=await uow.now(),
+    )
+    await uow.bookings.save(booked)
+    for event in events:
+        await uow.outbox.add(event)
+    return booked, True
+
+
+async def book_hold(
+    uow: SchedulingUnitOfWork, principal: Principal, hold_id: UUID, idempotency_key: str | None
+) -> tuple[Booking, bool]:
+    """POST /v1/appointments (any role): emits appointment.booked once per appointment."""
+    async with uow:
+        await authorize(uow, principal)
+        booked, created = await book(uow, principal.tenant_id, hold_id, idempotency_key)
+        if created:
+            await uow.commit()
+        return booked, created
+
+
+async def cancel_appointment(
+    uow: SchedulingUnitOfWork, principal: Principal, appointment_id: UUID
+) -> Booking:
+    """Free the appointment's time (any role); emits appointment.canceled the first time."""
+    async with uow:
+        await authorize(uow, principal)
+        appointment = await _locked(uow, principal.tenant_id, appointment_id, "appointment")
+        if appointment.status is BookingStatus.HELD:
+            raise NotFound("appointment", appointment_id)
+        canceled, events = appointment.cancel()
+        if events:
+            await uow.bookings.save(canceled)
+            for event in events:
+                await uow.outbox.add(event)
+            await uow.commit()
+        return canceled
+
+
+async def reschedule_appointment(
+    uow: SchedulingUnitOfWork,
+    principal: Principal,
+    appointment_id: UUID,
+    *,
+    technician_id: UUID,
+    start: datetime,
+) -> Booking:
+    """Move an appointment atomically: the new time is claimed in the same transaction that
+    frees the old one, so either both happen or neither (409 when the new time is taken)."""
+    async with uow:
+        await authorize(uow, principal)
+        tenant = await _tenant(uow, principal.tenant_id)
+        appointment = await _locked(uow, tenant.id, appointment_id, "appointment")
+        if appointment.status is not BookingStatus.BOOKED:
+            raise Conflict("id", f"a {appointment.status.value} booking cannot be rescheduled")
+        technician = await uow.technicians.get(tenant.id, technician_id)
+        if technician is None:
+            raise NotFound("technician", technician_id)
+        item = await uow.catalog.get(tenant.id, appointment.item_id)
+        assert item is not None  # the foreign key keeps it
+        if not technician.can_do(item.id):
+            raise NotBookable("this technician does not do this item", field="technician_id")
+        # Both technicians, in one order: two moves in opposite directions cannot deadlock.
+        for locked in sorted({appointment.technician_id, technician.id}, key=str):
+            await uow.bookings.lock_technician(tenant.id, locked)
+        duration = appointment.end - appointment.start
+        calendar = await load_calendar(uow, tenant, start, start + duration)
+        check_bookable(calendar, technician, start, duration)
+        buffer = timedelta(minutes=calendar.settings.buffer_minutes)
+        if not is_free(
+            calendar, technician, start, start + duration + buffer, ignore=appointment.id
+        ):
+            raise SlotTaken()
+        moved, events = appointment.moved(
+            technician_id=technician.id, start=start, duration=duration, buffer=buffer
+        )
+        if events:
+            await uow.bookings.move(moved)
+            for event in events:
+                await uow.outbox.add(event)
+            await uow.commit()
+        return moved
+
+
+async def list_appointments(
+    uow: SchedulingUnitOfWork,
+    principal: Principal,
+    *,
+    start: datetime,
+    end: datetime,
+    technician_id: UUID | None,
+    after: PageKey | None,
+    limit: int,
+) -> tuple[str, Page[Booking]]:
+    """Appointments starting in [start, end), by start time (any role); with the tenant's zone."""
+    async with uow:
+        await authorize(uow, principal)
+        limit = check_limit(limit)
+        if end <= start:
+            raise InvalidInput("to", "must be after from")
+        tenant = await _tenant(uow, principal.tenant_id)
+        rows = await uow.bookings.appointments(
+            tenant.id, start, end, technician_id, after, limit + 1
+        )
+        return tenant.timezone, page_of(rows, limit, _appointment_key)
+
+
+def _appointment_key(booking: Booking) -> PageKey:
+    return (booking.start.isoformat(), booking.id)
+
+
+def technicians_for(calendar: Calendar, item_id: UUID) -> Sequence[Technician]:
+    """The technicians who can do the item (for offers)."""
+    return [technician for technician in calendar.technicians if technician.can_do(item_id)]

@@ -29,6 +29,7 @@ from nmc_domain.scheduling.ports import CalendarWindow, SchedulingUnitOfWork
 from nmc_domain.scheduling.reservations import (
     Availability,
     HoldRequest,
+    Scheduled,
     available_slots,
     book,
     book_hold,
@@ -59,6 +60,7 @@ __all__ = [
     "HoldRequest",
     "NotBookable",
     "Period",
+    "Scheduled",
     "SchedulingSettings",
     "SchedulingUnitOfWork",
     "Slot",

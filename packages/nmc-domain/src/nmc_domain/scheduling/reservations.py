@@ -23,6 +23,7 @@ from nmc_domain.scheduling.model import Technician
 from nmc_domain.scheduling.ports import SchedulingUnitOfWork
 from nmc_domain.shared.errors import Conflict, InvalidInput, NotFound, TenantNotFound
 from nmc_domain.shared.pages import Page, PageKey, check_limit, page_of
+from nmc_domain.shared.phone import is_e164
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
 
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_WINDOW",
     "Availability",
     "HoldRequest",
+    "Scheduled",
     "available_slots",
     "book",
     "book_hold",
@@ -129,6 +131,15 @@ async def available_slots(
 
 
 @attrs.frozen
+class Scheduled:
+    """A booking as the tenant API answers it: with the tenant's zone, and whether it is new."""
+
+    booking: Booking
+    timezone: str
+    created: bool = True
+
+
+@attrs.frozen
 class HoldRequest:
     """Hold `start` with this technician for this item, for the contact at this number."""
 
@@ -142,6 +153,8 @@ class HoldRequest:
 async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldRequest) -> Booking:
     """Claim the time in this unit of work (not committed): NotBookable (422) for a time that
     can never be booked, SlotTaken (409) for one that is taken."""
+    if not is_e164(request.contact_phone):
+        raise InvalidInput("contact_phone", "expected an E.164 number like +14155550123")
     item = await _item(uow, tenant.id, request.item_id)
     technician = await uow.technicians.get(tenant.id, request.technician_id)
     if technician is None:
@@ -177,13 +190,14 @@ async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldReq
 
 async def hold_slot(
     uow: SchedulingUnitOfWork, principal: Principal, request: HoldRequest
-) -> Booking:
+) -> Scheduled:
     """POST /v1/holds (any role): emits appointment.held."""
     async with uow:
         await authorize(uow, principal)
-        hold = await place_hold(uow, await _tenant(uow, principal.tenant_id), request)
+        tenant = await _tenant(uow, principal.tenant_id)
+        hold = await place_hold(uow, tenant, request)
         await uow.commit()
-        return hold
+        return Scheduled(hold, tenant.timezone)
 
 
 async def _locked(
@@ -245,23 +259,25 @@ async def book(
 
 async def book_hold(
     uow: SchedulingUnitOfWork, principal: Principal, hold_id: UUID, idempotency_key: str | None
-) -> tuple[Booking, bool]:
+) -> Scheduled:
     """POST /v1/appointments (any role): emits appointment.booked once per appointment."""
     async with uow:
         await authorize(uow, principal)
-        booked, created = await book(uow, principal.tenant_id, hold_id, idempotency_key)
+        tenant = await _tenant(uow, principal.tenant_id)
+        booked, created = await book(uow, tenant.id, hold_id, idempotency_key)
         if created:
             await uow.commit()
-        return booked, created
+        return Scheduled(booked, tenant.timezone, created)
 
 
 async def cancel_appointment(
     uow: SchedulingUnitOfWork, principal: Principal, appointment_id: UUID
-) -> Booking:
+) -> Scheduled:
     """Free the appointment's time (any role); emits appointment.canceled the first time."""
     async with uow:
         await authorize(uow, principal)
-        appointment = await _locked(uow, principal.tenant_id, appointment_id, "appointment")
+        tenant = await _tenant(uow, principal.tenant_id)
+        appointment = await _locked(uow, tenant.id, appointment_id, "appointment")
         if appointment.status is BookingStatus.HELD:
             raise NotFound("appointment", appointment_id)
         canceled, events = appointment.cancel()
@@ -270,7 +286,7 @@ async def cancel_appointment(
             for event in events:
                 await uow.outbox.add(event)
             await uow.commit()
-        return canceled
+        return Scheduled(canceled, tenant.timezone, bool(events))
 
 
 async def reschedule_appointment(
@@ -280,7 +296,7 @@ async def reschedule_appointment(
     *,
     technician_id: UUID,
     start: datetime,
-) -> Booking:
+) -> Scheduled:
     """Move an appointment atomically: the new time is claimed in the same transaction that
     frees the old one, so either both happen or neither (409 when the new time is taken)."""
     async with uow:
@@ -315,7 +331,7 @@ async def reschedule_appointment(
             for event in events:
                 await uow.outbox.add(event)
             await uow.commit()
-        return moved
+        return Scheduled(moved, tenant.timezone, bool(events))
 
 
 async def list_appointments(

@@ -125,6 +125,12 @@ class Caller:
     async def patch(self, path: str, body: object) -> httpx.Response:
         return await self.client.patch(path, json=body, headers=self.headers)
 
+    async def put(self, path: str, body: object) -> httpx.Response:
+        return await self.client.put(path, json=body, headers=self.headers)
+
+    async def delete(self, path: str) -> httpx.Response:
+        return await self.client.delete(path, headers=self.headers)
+
 
 async def new_tenant(
     client: AsyncTestClient, new_uow: UnitOfWorkFactory, name: str = "ACME-PLUMBING"

@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,12 @@ from nmc_adapters.wire import TOPICS, decode_event, encode_event
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged
 from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCanceled,
+    AppointmentHeld,
+    AppointmentRescheduled,
+)
 from nmc_domain.shared.events import DomainEvent
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "events"
@@ -31,6 +38,8 @@ def test_every_topic_has_a_schema_and_every_schema_a_topic() -> None:
     assert {path.stem for path in SCHEMAS.glob("*.json")} == set(TOPICS)
 
 
+# Aware times in any zone: the wire keeps the offset they were written with.
+times = st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("America/Chicago")]))
 events = st.one_of(
     st.builds(MessageQueued, st.uuids(), st.uuids()),
     st.builds(
@@ -41,6 +50,31 @@ events = st.one_of(
         st.datetimes(timezones=st.just(UTC)),
     ),
     st.builds(CatalogUpdated, st.uuids(), st.uuids(), st.sampled_from(["created", "updated"])),
+    st.builds(AppointmentHeld, st.uuids(), st.uuids(), st.uuids(), st.uuids(), times, times, times),
+    st.builds(
+        AppointmentBooked,
+        st.uuids(),
+        st.uuids(),
+        st.uuids(),
+        st.uuids(),
+        times,
+        times,
+        st.integers(0, 10_000_000),
+        st.sampled_from(["USD", "CAD", "EUR"]),
+        st.from_regex(r"\A\+1[2-9][0-9]{9}\Z"),
+    ),
+    st.builds(AppointmentCanceled, st.uuids(), st.uuids(), st.uuids(), times, times),
+    st.builds(
+        AppointmentRescheduled,
+        st.uuids(),
+        st.uuids(),
+        st.uuids(),
+        times,
+        times,
+        st.uuids(),
+        times,
+        times,
+    ),
 )
 
 

@@ -9,6 +9,12 @@ from nmc_domain.compliance.events import ComplianceStatusChanged
 from nmc_domain.messaging.dispatch import dispatch_message, release_held_messages
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.ports import SmsSender
+from nmc_domain.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCanceled,
+    AppointmentHeld,
+    AppointmentRescheduled,
+)
 from nmc_domain.shared.events import DomainEvent
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Handler
@@ -45,14 +51,18 @@ def build_handlers(
             released=released,
         )
 
-    async def catalog_updated(event: DomainEvent) -> None:
-        # Nothing reacts to catalog changes yet (matching reads the catalog live); the event is
-        # acknowledged so it is not dead-lettered, and is there for the features that will.
-        assert isinstance(event, CatalogUpdated)
-        log.info("catalog.updated", tenant_id=str(event.tenant_id), item_id=str(event.item_id))
+    async def acknowledged(event: DomainEvent) -> None:
+        # Nothing reacts to these yet (matching reads the catalog live; reports and calendars
+        # will read the appointments); they are acknowledged so they are not dead-lettered,
+        # and are there for the features that will.
+        log.info("event.acknowledged", topic=type(event).__name__, tenant_id=str(event.tenant_id))
 
     return {
         MessageQueued: send_message,
         ComplianceStatusChanged: compliance_changed,
-        CatalogUpdated: catalog_updated,
+        CatalogUpdated: acknowledged,
+        AppointmentHeld: acknowledged,
+        AppointmentBooked: acknowledged,
+        AppointmentCanceled: acknowledged,
+        AppointmentRescheduled: acknowledged,
     }

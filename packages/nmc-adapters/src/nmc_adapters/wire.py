@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Union
 from uuid import UUID
 
 import cattrs
@@ -12,15 +12,26 @@ from cattrs.strategies import configure_tagged_union
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged
 from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCanceled,
+    AppointmentHeld,
+    AppointmentRescheduled,
+)
 from nmc_domain.shared.events import DomainEvent
 
 __all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
 
 # Wire name -> class. A name never changes meaning: a new shape gets a new version suffix.
+# A new event is one line here and one JSON Schema under schemas/events/.
 TOPICS: dict[str, type[DomainEvent]] = {
     "message.queued.v1": MessageQueued,
     "compliance.status_changed.v1": ComplianceStatusChanged,
     "catalog.updated.v1": CatalogUpdated,
+    "appointment.held.v1": AppointmentHeld,
+    "appointment.booked.v1": AppointmentBooked,
+    "appointment.canceled.v1": AppointmentCanceled,
+    "appointment.rescheduled.v1": AppointmentRescheduled,
 }
 _NAMES = {cls: name for name, cls in TOPICS.items()}
 _TAG = "type"
@@ -36,7 +47,7 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(UUID, lambda value, _: UUID(value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-    union: Any = MessageQueued | ComplianceStatusChanged | CatalogUpdated
+    union: Any = Union[tuple(TOPICS.values())]  # noqa: UP007 - built from the table
     configure_tagged_union(union, converter, tag_generator=_NAMES.__getitem__, tag_name=_TAG)
     converter.register_unstructure_hook(
         DomainEvent, lambda event: converter.unstructure(event, unstructure_as=union)

@@ -22,6 +22,8 @@ from nmc_domain.scheduling.settings import SchedulingSettings
 
 __all__ = ["Calendar", "Slot", "check_bookable", "find_slots", "is_free", "local_day"]
 
+_MINUTE = timedelta(minutes=1)
+
 
 @attrs.frozen
 class Slot:
@@ -80,13 +82,27 @@ def _wall(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
     return instant
 
 
+def _at_or_after(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The first instant the clocks read this wall-clock time or later: the time itself (its
+    first occurrence when repeated), or the instant the clocks jump when it is skipped."""
+    instant = _wall(day, minute, zone)
+    if instant is not None:
+        return instant
+    # Read with the offset before the jump, a skipped time lands as far past the jump as it
+    # lies past the start of the gap: step back to the jump (offsets are whole minutes).
+    day = day + timedelta(days=minute // 1440)
+    minute %= 1440
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    instant = local.astimezone(UTC)
+    after = instant.astimezone(zone).utcoffset()
+    while (instant - _MINUTE).astimezone(zone).utcoffset() == after:
+        instant -= _MINUTE
+    return instant
+
+
 def _period_bounds(day: date, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    # Period ends that fall in a skipped hour are read as the instant just after the gap.
-    start = datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=period.start)
-    end_day = day + timedelta(days=period.end // 1440)
-    end_minute = period.end % 1440
-    end = datetime.combine(end_day, time(end_minute // 60, end_minute % 60), tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    # Period bounds that fall in a skipped hour are read as the instant just after the gap.
+    return _at_or_after(day, period.start, zone), _at_or_after(day, period.end, zone)
 
 
 class _Blocked:
@@ -108,31 +124,37 @@ class _Blocked:
         return False
 
 
-def _blocked(calendar: Calendar, technician_id: UUID, ignore: UUID | None = None) -> _Blocked:
-    intervals = [
-        (block.start, block.end) for block in calendar.busy if block.technician_id == technician_id
-    ]
-    intervals += [
-        (booking.start, booking.blocked_until)
-        for booking in calendar.bookings
-        if booking.technician_id == technician_id
-        and booking.id != ignore
-        and booking.live(calendar.now)
-    ]
-    return _Blocked(intervals)
+@attrs.frozen
+class _Claims:
+    """One technician's busy blocks and live bookings (all but `ignore`)."""
+
+    busy: list[tuple[datetime, datetime]]
+    booked: list[Booking]
 
 
-def _jobs_per_day(calendar: Calendar, technician_id: UUID, ignore: UUID | None) -> dict[date, int]:
-    counts: dict[date, int] = {}
-    zone = calendar.zone
+def _claims_by_technician(calendar: Calendar, ignore: UUID | None = None) -> dict[UUID, _Claims]:
+    """Everyone's claims, grouped in one pass (a calendar holds hundreds of bookings)."""
+    found: dict[UUID, _Claims] = {}
+    for block in calendar.busy:
+        found.setdefault(block.technician_id, _Claims([], [])).busy.append((block.start, block.end))
+    now = calendar.now
     for booking in calendar.bookings:
-        if (
-            booking.technician_id == technician_id
-            and booking.id != ignore
-            and booking.live(calendar.now)
-        ):
-            day = local_day(booking.start, zone)
-            counts[day] = counts.get(day, 0) + 1
+        if booking.id != ignore and booking.live(now):
+            found.setdefault(booking.technician_id, _Claims([], [])).booked.append(booking)
+    return found
+
+
+def _blocked(claims: _Claims | None) -> _Blocked:
+    if claims is None:
+        return _Blocked(())
+    return _Blocked([*claims.busy, *((b.start, b.blocked_until) for b in claims.booked)])
+
+
+def _jobs_per_day(claims: _Claims | None, zone: ZoneInfo) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    for booking in () if claims is None else claims.booked:
+        day = local_day(booking.start, zone)
+        counts[day] = counts.get(day, 0) + 1
     return counts
 
 
@@ -174,13 +196,14 @@ def is_free(
 ) -> bool:
     """No busy block, live hold or appointment (with its buffer) overlaps, and the daily limit
     has room. `ignore` leaves one booking out (the appointment being moved)."""
-    if _blocked(calendar, technician.id, ignore).overlaps(start, blocked_until):
+    claims = _claims_by_technician(calendar, ignore).get(technician.id)
+    if _blocked(claims).overlaps(start, blocked_until):
         return False
     limit = calendar.settings.daily_limit_per_technician
     if limit is None:
         return True
-    day = local_day(start, calendar.zone)
-    return _jobs_per_day(calendar, technician.id, ignore).get(day, 0) < limit
+    zone = calendar.zone
+    return _jobs_per_day(claims, zone).get(local_day(start, zone), 0) < limit
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -188,6 +211,21 @@ def _days(first: date, last: date) -> Iterator[date]:
     while day <= last:
         yield day
         day += timedelta(days=1)
+
+
+class _Clock:
+    """Wall-clock instants of one zone, each worked out once per search (technicians share
+    most of their hours, and a zone conversion is the costly part of a candidate)."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._instants: dict[tuple[date, int], datetime | None] = {}
+
+    def at(self, day: date, minute: int) -> datetime | None:
+        key = (day, minute)
+        if key not in self._instants:
+            self._instants[key] = _wall(day, minute, self.zone)
+        return self._instants[key]
 
 
 def _technician_slots(
@@ -198,6 +236,7 @@ def _technician_slots(
     window: tuple[datetime, datetime],
     blocked: _Blocked,
     jobs: dict[date, int],
+    clock: _Clock,
 ) -> Iterator[Slot]:
     zone, settings = calendar.zone, calendar.settings
     limit = settings.daily_limit_per_technician
@@ -209,7 +248,7 @@ def _technician_slots(
     for period in calendar.hours_of(technician).on(day.weekday()):
         _, closes = _period_bounds(day, period, zone)
         for minute in range(period.start, period.end, step):
-            start = _wall(day, minute, zone)
+            start = clock.at(day, minute)
             if start is None or start < low:
                 continue
             end = start + duration
@@ -246,22 +285,24 @@ def find_slots(
         ),
         key=lambda technician: str(technician.id),
     )
+    claims = _claims_by_technician(calendar)
     prepared = [
         (
             technician,
-            _blocked(calendar, technician.id),
-            _jobs_per_day(calendar, technician.id, None),
+            _blocked(claims.get(technician.id)),
+            _jobs_per_day(claims.get(technician.id), zone),
         )
         for technician in technicians
     ]
     found: list[Slot] = []
+    clock = _Clock(zone)
     for day in _days(local_day(low, zone), local_day(high, zone)):
         if day in calendar.closures:
             continue
         by_start: dict[datetime, Slot] = {}
         for technician, blocked, jobs in prepared:
             for slot in _technician_slots(
-                calendar, technician, day, duration, (low, high), blocked, jobs
+                calendar, technician, day, duration, (low, high), blocked, jobs, clock
             ):
                 by_start.setdefault(slot.start, slot)
         ordered = [by_start[start] for start in sorted(by_start)]

@@ -48,9 +48,11 @@ __all__ = [
 
 MAX_WINDOW = timedelta(days=62)
 MAX_OFFERS = 100
-# Bookings and busy blocks are read with this margin around the times in question, so the
-# local day (daily limits) and any buffer reaching in from outside are seen.
-_MARGIN = timedelta(days=2)
+# The calendar is read with this margin around the times in question, so the whole local day
+# (daily limits count a technician's jobs that day) is seen in any zone. Claims that start
+# earlier and reach into the window are found by the read itself.
+_MARGIN = timedelta(days=1)
+_FIRST_READ = timedelta(days=2)
 
 
 @attrs.frozen
@@ -116,18 +118,25 @@ async def available_slots(
             raise InvalidInput("limit", f"must be between 1 and {MAX_OFFERS}")
         tenant = await _tenant(uow, principal.tenant_id)
         item = await _item(uow, tenant.id, item_id)
-        calendar = await load_calendar(uow, tenant, start, end)
-        slots = find_slots(
-            calendar,
-            item_id=item.id,
-            duration=timedelta(minutes=item.duration_minutes),
-            window_start=start,
-            window_end=end,
-            limit=limit,
-            technician_id=technician_id,
-            spread_day=spread_day,
-        )
-        return Availability(tenant.timezone, tuple(slots))
+        # Most searches fill up in the first days: read a short window first, and a longer one
+        # only when it did not yield enough (a calendar read is most of a search's cost).
+        reach = _FIRST_READ
+        while True:
+            until = min(end, start + reach)
+            calendar = await load_calendar(uow, tenant, start, until)
+            slots = find_slots(
+                calendar,
+                item_id=item.id,
+                duration=timedelta(minutes=item.duration_minutes),
+                window_start=start,
+                window_end=until,
+                limit=limit,
+                technician_id=technician_id,
+                spread_day=spread_day,
+            )
+            if len(slots) >= limit or until >= end or until >= calendar.latest:
+                return Availability(tenant.timezone, tuple(slots))
+            reach *= 4
 
 
 @attrs.frozen

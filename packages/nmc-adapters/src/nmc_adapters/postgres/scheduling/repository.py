@@ -342,8 +342,8 @@ class PgBookings:
         return [BOOKINGS.value(row) for row in await self._db.all(sql, params)]
 
 
-# The window read: six queries, one round trip. Integer and range parameters are cast
-# explicitly (psycopg's dialect renders the casts), so the GiST indexes are usable.
+# The window read: six queries, one round trip. Parameters are cast explicitly (psycopg's
+# dialect renders the casts), so the indexes are usable.
 _WINDOW_TECHNICIANS = compiled(
     select(technicians).where(
         technicians.c.tenant_id == bindparam("tenant_id"), technicians.c.active.is_(True)
@@ -356,13 +356,30 @@ _WINDOW_CLOSURES = compiled(
         closures.c.day <= bindparam("last_day"),
     )
 )
+
+
+# Overlap is written as start_at bounds, not `during && range`: under row-level security only
+# leakproof operators may drive an index, and range overlap is not one (timestamp comparisons
+# are). Lengths are bounded (a job and its buffer under 2 days, a busy block at most 31 days),
+# so a start_at range on the (tenant_id, start_at) btree finds every overlapping row.
+def _columns(table: Any, mapper: RowMapper[Any]) -> bytes:
+    """The mapped columns only: `during` (a range psycopg would parse for nothing) stays out."""
+    return b", ".join(
+        column.encode() for column in mapper.columns if column in table.c and column != "active"
+    )
+
+
 _WINDOW_BUSY = (
-    b"SELECT * FROM busy_blocks WHERE tenant_id = %(tenant_id)s::uuid "
-    b"AND during && tstzrange(%(start)s::timestamptz, %(end)s::timestamptz, '[)')"
+    b"SELECT " + _columns(busy_blocks, BLOCKS) + b" FROM busy_blocks "
+    b"WHERE tenant_id = %(tenant_id)s::uuid "
+    b"AND start_at >= %(start)s::timestamptz - interval '31 days' "
+    b"AND start_at < %(end)s::timestamptz AND end_at > %(start)s::timestamptz"
 )
 _WINDOW_BOOKINGS = (
-    b"SELECT * FROM bookings WHERE tenant_id = %(tenant_id)s::uuid AND active "
-    b"AND during && tstzrange(%(start)s::timestamptz, %(end)s::timestamptz, '[)')"
+    b"SELECT " + _columns(bookings, BOOKINGS) + b" FROM bookings "
+    b"WHERE tenant_id = %(tenant_id)s::uuid AND active "
+    b"AND start_at >= %(start)s::timestamptz - interval '2 days' "
+    b"AND start_at < %(end)s::timestamptz AND blocked_until > %(start)s::timestamptz"
 )
 
 

@@ -120,7 +120,8 @@ busy_blocks = Table(
     UniqueConstraint(
         "tenant_id", "technician_id", "source", "external_id", name="busy_blocks_one_per_event"
     ),
-    Index("busy_blocks_during", "tenant_id", "technician_id", "during", postgresql_using="gist"),
+    # The window read (see PgCalendar: start_at bounds, not `during &&`, under row-level security).
+    Index("busy_blocks_by_start", "tenant_id", "start_at"),
 )
 
 bookings = Table(
@@ -176,5 +177,6 @@ bookings = Table(
         name="bookings_no_overlap",
     ),
     UniqueConstraint("tenant_id", "idempotency_key", name="bookings_one_per_key"),
+    # Listing appointments, and the window read (see PgCalendar).
     Index("bookings_by_start", "tenant_id", "start_at"),
 )

@@ -211,13 +211,7 @@ def upgrade() -> None:
             "tenant_id", "technician_id", "source", "external_id", name="busy_blocks_one_per_event"
         ),
     )
-    op.create_index(
-        "busy_blocks_during",
-        "busy_blocks",
-        ["tenant_id", "technician_id", "during"],
-        unique=False,
-        postgresql_using="gist",
-    )
+    op.create_index("busy_blocks_by_start", "busy_blocks", ["tenant_id", "start_at"], unique=False)
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
@@ -225,7 +219,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TENANT_TABLES:
         disable_tenant_rls(table)
-    op.drop_index("busy_blocks_during", table_name="busy_blocks", postgresql_using="gist")
+    op.drop_index("busy_blocks_by_start", table_name="busy_blocks")
     op.drop_table("busy_blocks")
     op.drop_index("bookings_by_start", table_name="bookings")
     op.drop_table("bookings")

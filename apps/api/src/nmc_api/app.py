@@ -9,15 +9,19 @@ from litestar import Litestar, MediaType, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from nmc_api.deps import AnyRequest, ApiDeps
 from nmc_api.health import health_routes
-from nmc_api.v1.problems import PROBLEM_HANDLERS
+from nmc_api.request_ids import RequestIds, echo_request_id, request_id
+from nmc_api.retrying import RetryOnContention, RetryPolicy, lost_to_contention
+from nmc_api.v1.problems import PROBLEM_HANDLERS, Problem, problem_response
 from nmc_api.v1.router import v1_router
 from nmc_api.webhooks import twilio_routes
-from nmc_domain.shared.errors import InvalidInput, StorageUnavailable
+from nmc_domain.shared.errors import InvalidInput, StorageUnavailable, TryAgain
 
 __all__ = ["create_app"]
 
@@ -33,6 +37,22 @@ def _unavailable(_: AnyRequest, exc: StorageUnavailable) -> Response[str]:
     return Response("database unavailable, try again", status_code=503, media_type=MediaType.TEXT)
 
 
+def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
+    # Litestar's fallback for any exception no other handler claims (and any HTTP 500): logged
+    # with its traceback here, answered without a trace of it.
+    rid = request_id(request.scope)
+    log.error(
+        "api.unhandled_error",
+        exc_info=exc,
+        request_id=rid,
+        method=request.method,
+        path=request.url.path,
+    )
+    return problem_response(
+        request, 500, f"an error we did not expect; it has been logged as request {rid}"
+    )
+
+
 def _routing_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     # Unknown paths and methods: problem+json under /v1, Litestar's plain answer elsewhere.
     if request.url.path.startswith("/v1"):
@@ -41,8 +61,8 @@ def _routing_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     return Response(str(getattr(exc, "detail", "")), status_code=status, media_type=MediaType.TEXT)
 
 
-def create_app(deps: ApiDeps) -> Litestar:
-    """The ASGI app; `deps.close` runs at shutdown."""
+def create_app(deps: ApiDeps, *, retry: RetryPolicy | None = None) -> Litestar:
+    """The ASGI app; `deps.close` runs at shutdown; `retry` paces work lost to contention."""
 
     def provide_deps() -> ApiDeps:
         return deps
@@ -55,7 +75,14 @@ def create_app(deps: ApiDeps) -> Litestar:
             StorageUnavailable: _unavailable,
             NotFoundException: _routing_error,
             MethodNotAllowedException: _routing_error,
+            TryAgain: lost_to_contention,
+            HTTP_500_INTERNAL_SERVER_ERROR: _unexpected,
         },
+        # Outermost first. Litestar wraps each route in them, with its own exception handling
+        # inside, so error answers pass through both (see retrying.py). The request id reaches
+        # every answer, routed or not, through the before_send hook.
+        middleware=[RequestIds, DefineMiddleware(RetryOnContention, policy=retry)],
+        before_send=[echo_request_id],
         on_shutdown=[deps.close],
         state=State({"deps": deps}),  # for the /v1 guard, which runs before dependency injection
         openapi_config=OpenAPIConfig(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from litestar import Response
 
@@ -19,7 +19,9 @@ def _twiml(inner: str) -> Response[str]:
 def dial(forward_to: str, timeout_seconds: int) -> Response[str]:
     """Ring the business's own phone; Twilio calls DIAL_STATUS_PATH with the outcome."""
     attributes = f"timeout={quoteattr(str(timeout_seconds))} action={quoteattr(DIAL_STATUS_PATH)}"
-    return _twiml(f'<Dial {attributes} method="POST"><Number>{forward_to}</Number></Dial>')
+    # The number comes from the tenant's profile: escaped, it can never become markup.
+    number = escape(forward_to)
+    return _twiml(f'<Dial {attributes} method="POST"><Number>{number}</Number></Dial>')
 
 
 def hangup() -> Response[str]:

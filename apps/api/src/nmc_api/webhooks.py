@@ -10,6 +10,7 @@ from litestar import Response, post
 
 from nmc_api.deps import AnyRequest, ApiDeps, Deps
 from nmc_api.signatures import signed_form
+from nmc_api.twilio_params import seconds, stored_payload
 from nmc_api.twiml import dial, hangup, nothing
 from nmc_domain.messaging.status import MessageStatusReport, record_message_status
 from nmc_domain.shared.errors import InvalidInput
@@ -28,15 +29,6 @@ def _required(params: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _seconds(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(name, f"expected whole seconds, got {raw!r}")
-    return int(raw)
-
-
 @post("/webhooks/twilio/voice", status_code=200)
 async def incoming_call(request: AnyRequest, deps: Deps) -> Response[str]:
     """Forward the call to the business's phone; the dial outcome comes back to dial-status."""
@@ -53,7 +45,7 @@ async def incoming_call(request: AnyRequest, deps: Deps) -> Response[str]:
 async def _call_outcome(
     request: AnyRequest, deps: ApiDeps, status_field: str, duration_field: str
 ) -> ReportOutcome:
-    params = await signed_form(request, deps)
+    params = await signed_form(request, deps)  # 413, 401 or 400 before anything is stored
     # The parent call's sid keys the event: both callbacks of one call count once.
     call_sid = params.get("ParentCallSid") or _required(params, "CallSid")
     report = CallStatusReport(
@@ -61,8 +53,8 @@ async def _call_outcome(
         called=_required(params, "To"),
         caller=params.get("From", "").strip(),
         status=_required(params, status_field),
-        duration_seconds=_seconds(params, duration_field),
-        payload=params,
+        duration_seconds=seconds(params, duration_field),
+        payload=stored_payload(params),
     )
     with structlog.contextvars.bound_contextvars(call_sid=call_sid):
         result = await report_call_status(deps.new_uow(), report)
@@ -104,14 +96,14 @@ async def sms_status(request: AnyRequest, deps: Deps) -> Response[str]:
     try:
         message_id = uuid.UUID(raw_id)
     except ValueError:
-        raise InvalidInput("message_id", f"not a message id: {raw_id!r}") from None
+        raise InvalidInput("message_id", "not a message id") from None
     report = MessageStatusReport(
         message_id=message_id,
         sender=_required(params, "From"),
         provider_sid=sid,
         status=_required(params, "MessageStatus"),
         error_code=params.get("ErrorCode") or None,
-        payload=params,
+        payload=stored_payload(params),
     )
     outcome = await record_message_status(deps.new_uow(), report)
     log.info("sms.status", message_id=str(message_id), status=report.status, outcome=outcome.value)

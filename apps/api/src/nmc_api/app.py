@@ -18,6 +18,7 @@ from nmc_api.deps import AnyRequest, ApiDeps
 from nmc_api.health import health_routes
 from nmc_api.request_ids import RequestIds, echo_request_id, request_id
 from nmc_api.retrying import RetryOnContention, RetryPolicy, lost_to_contention
+from nmc_api.v1.openapi import StrictBodySchemas
 from nmc_api.v1.problems import PROBLEM_HANDLERS, Problem, problem_response
 from nmc_api.v1.router import v1_router
 from nmc_api.webhooks import twilio_routes
@@ -95,5 +96,6 @@ def create_app(deps: ApiDeps, *, retry: RetryPolicy | None = None) -> Litestar:
                 }
             ),
         ),
+        plugins=[StrictBodySchemas()],  # request bodies as strict as msgspec makes them
         logging_config=None,
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from nmc_api.deps import AnyRequest, Deps
 from nmc_api.v1.auth import OWNER, Caller
+from nmc_api.v1.fields import Cursor, Limit, MatchText
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     ItemIn,
@@ -41,14 +42,19 @@ __all__ = ["catalog_routes"]
 async def get_items(
     principal: Caller,
     deps: Deps,
-    cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> ItemList:
     page = await list_items(deps.new_uow(), principal, decode_cursor(cursor), limit)
     return ItemList([ItemOut.of(i) for i in page.items], encode_cursor(page.next_after))
 
 
-@post("/catalog/items", opt=OWNER, responses=errors(403, 409), summary="Add a catalog item (OWNER)")
+@post(
+    "/catalog/items",
+    opt=OWNER,
+    responses=errors(403, 409, 413),
+    summary="Add a catalog item (OWNER)",
+)
 async def post_item(
     request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[ItemIn]
 ) -> ItemOut:
@@ -73,7 +79,7 @@ async def get_one_item(principal: Caller, deps: Deps, item_id: FromPath[UUID]) -
 @patch(
     "/catalog/items/{item_id:uuid}",
     opt=OWNER,
-    responses=errors(403, 404, 409),
+    responses=errors(403, 404, 409, 413),
     summary='Change a catalog item (OWNER); {"active": false} deactivates it',
 )
 async def patch_item(
@@ -88,12 +94,12 @@ async def patch_item(
 
 
 @get("/catalog/match", responses=errors(403), summary="Active items the text mentions, best first")
-async def get_match(principal: Caller, deps: Deps, q: FromQuery[str]) -> MatchList:
+async def get_match(principal: Caller, deps: Deps, q: MatchText) -> MatchList:
     matches = await match_catalog(deps.new_uow(), principal, q)
     return MatchList([MatchOut(item=ItemOut.of(m.item), matched=m.matched) for m in matches])
 
 
-@post("/quotes", responses=errors(403, 404, 410), summary="Quote an item: a price snapshot")
+@post("/quotes", responses=errors(403, 404, 410, 413), summary="Quote an item: a price snapshot")
 async def post_quote(
     request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[QuoteIn]
 ) -> QuoteOut:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from nmc_api.deps import AnyRequest, Deps
 from nmc_api.v1.auth import OWNER, Caller
+from nmc_api.v1.fields import Cursor, Limit
 from nmc_api.v1.problems import errors
 from nmc_api.v1.schemas import (
     MeOut,
@@ -37,14 +38,14 @@ async def get_me(principal: Caller, deps: Deps) -> MeOut:
 async def get_users(
     principal: Caller,
     deps: Deps,
-    cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> UserList:
     page = await list_users(deps.new_uow(), principal, decode_cursor(cursor), limit)
     return UserList([UserOut.of(u) for u in page.items], encode_cursor(page.next_after))
 
 
-@post("/users", opt=OWNER, responses=errors(403, 409), summary="Add a user (OWNER)")
+@post("/users", opt=OWNER, responses=errors(403, 409, 413), summary="Add a user (OWNER)")
 async def post_user(
     request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[UserIn]
 ) -> UserOut:

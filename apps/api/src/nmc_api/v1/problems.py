@@ -18,6 +18,7 @@ from litestar.exceptions import (
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
+from nmc_api.v1.fields import explain
 from nmc_domain.shared.errors import (
     Conflict,
     DomainError,
@@ -62,6 +63,7 @@ _TITLES = {
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
     410: ("gone", "Gone"),
+    413: ("too-large", "Request body too large"),
     422: ("invalid-input", "Invalid input"),
     500: ("internal", "Internal error"),
     503: ("unavailable", "Service unavailable"),
@@ -126,7 +128,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     fields = [
         FieldError(
             field_of(str(e.get("key") or ""), str(e.get("message", ""))),
-            str(e.get("message", "invalid")),
+            explain(str(e.get("message", "invalid"))),
         )
         for e in entries
     ] or [FieldError(field_of("", exc.detail), exc.detail)]
@@ -145,7 +147,10 @@ def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Respo
 
 
 def _not_allowed(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    return problem_response(request, 405, "method not allowed on this resource")
+    # Routing puts the methods the path does have in an Allow header (RFC 9110 wants one).
+    allow = (getattr(exc, "headers", None) or {}).get("allow")
+    headers = {"Allow": allow} if allow else None
+    return problem_response(request, 405, "method not allowed on this resource", headers=headers)
 
 
 # Each domain error by name: Litestar merges the app's and the router's maps before walking the
@@ -173,8 +178,8 @@ PROBLEM_HANDLERS: ExceptionHandlersMap = {
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problems a route can answer (401 and 422 are always possible)."""
-    codes = sorted({401, 422, 503, *statuses})
+    """OpenAPI entries for the problems a route can answer (400, 401, 422, 503 always can be)."""
+    codes = sorted({400, 401, 422, 503, *statuses})
     return {
         code: ResponseSpec(
             data_container=Problem, description=_TITLES[code][1], media_type=MEDIA_TYPE

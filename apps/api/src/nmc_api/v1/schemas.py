@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import re
 from typing import TypeVar
 from uuid import UUID
@@ -13,6 +11,20 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from nmc_api.deps import AnyRequest
+from nmc_api.v1.fields import (
+    CURSOR_PATTERN,
+    MAX_CURSOR,
+    Aliases,
+    Currency,
+    DurationMinutes,
+    Email,
+    Name,
+    PriceCents,
+    Priority,
+    Role,
+    Subject,
+    explain,
+)
 from nmc_api.v1.problems import field_of
 from nmc_domain.catalog.model import ServiceItem
 from nmc_domain.identity.model import User
@@ -67,9 +79,9 @@ class MeOut(msgspec.Struct):
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    role: str
-    subject: str | None = None
+    email: Email
+    role: Role
+    subject: Subject | None = None
 
 
 class UserList(msgspec.Struct):
@@ -102,24 +114,24 @@ class ItemOut(msgspec.Struct):
 
 
 class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    price_cents: int
-    duration_minutes: int
-    aliases: list[str] = msgspec.field(default_factory=list)
-    currency: str = "USD"
-    priority: int = 0
+    name: Name
+    price_cents: PriceCents
+    duration_minutes: DurationMinutes
+    aliases: Aliases = msgspec.field(default_factory=list)
+    currency: Currency = "USD"
+    priority: Priority = 0
     active: bool = True
 
 
 class ItemPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields given change."""
 
-    name: str | UnsetType = UNSET
-    aliases: list[str] | UnsetType = UNSET
-    price_cents: int | UnsetType = UNSET
-    currency: str | UnsetType = UNSET
-    duration_minutes: int | UnsetType = UNSET
-    priority: int | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    aliases: Aliases | UnsetType = UNSET
+    price_cents: PriceCents | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    duration_minutes: DurationMinutes | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
     def changes(self) -> dict[str, object]:
@@ -172,23 +184,38 @@ async def strictly(request: AnyRequest, model: type[T]) -> T:
         message = str(exc)
         at = _AT.search(message)
         field = at.group("path") if at and at.group("path") else field_of("", message)
-        raise InvalidInput(field, _AT.sub("", message)) from None
+        raise InvalidInput(field, explain(_AT.sub("", message))) from None
+
+
+_CURSOR = re.compile(CURSOR_PATTERN + r"\Z")
+_NOT_A_CURSOR = "not a cursor this API handed out"
 
 
 def encode_cursor(key: PageKey | None) -> str | None:
-    """Opaque to clients: base64url of the last row's (sort key, id)."""
+    """Opaque to clients: base64url of the last row's (sort key, id) as a JSON pair."""
     if key is None:
         return None
-    raw = json.dumps([key[0], str(key[1])], separators=(",", ":")).encode()
+    raw = msgspec.json.encode((key[0], key[1]))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> PageKey | None:
+    """The key a cursor from `encode_cursor` holds; anything else is InvalidInput naming it.
+
+    The query parameter is checked on the way in already; this is the second wall, for any
+    caller: the decoder reads exactly a [string, uuid] pair, so no shape or nesting gets past.
+    """
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR or not _CURSOR.match(cursor):
+        raise InvalidInput("cursor", _NOT_A_CURSOR)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sort_key, row_id = json.loads(raw)
-        return str(sort_key), UUID(row_id)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInput("cursor", "not a cursor this API handed out") from None
+        sort_key, row_id = msgspec.json.decode(raw, type=tuple[str, UUID])
+    except ValueError:
+        # All of them are: binascii.Error, msgspec's DecodeError and ValidationError (a wrong
+        # shape), and the UnicodeDecodeError msgspec raises for bytes that are not UTF-8.
+        raise InvalidInput("cursor", _NOT_A_CURSOR) from None
+    if "\x00" in sort_key:  # no row holds one (PostgreSQL text cannot), so no cursor does
+        raise InvalidInput("cursor", _NOT_A_CURSOR)
+    return sort_key, row_id

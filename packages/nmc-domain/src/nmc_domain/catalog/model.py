@@ -14,18 +14,23 @@ from nmc_domain.catalog.currency import check_currency
 from nmc_domain.shared.errors import InvalidInput
 
 __all__ = [
+    "DURATION_MINUTES",
     "MAX_ALIASES",
+    "MAX_PHRASE",
+    "PRICE_CENTS",
+    "PRIORITY",
     "ServiceItem",
     "change_service_item",
     "name_key",
     "new_service_item",
 ]
 
+# Public so the API can document the same bounds it enforces.
 MAX_ALIASES = 50
-_MAX_PHRASE = 100
-_PRICE_CENTS = (0, 10_000_000)
-_DURATION_MINUTES = (5, 1440)
-_PRIORITY = (-1_000_000, 1_000_000)
+MAX_PHRASE = 100
+PRICE_CENTS = (0, 10_000_000)
+DURATION_MINUTES = (5, 1440)
+PRIORITY = (-1_000_000, 1_000_000)
 
 
 @attrs.frozen
@@ -57,8 +62,8 @@ def _check_name(value: object) -> str:
     name = value.strip()
     if not name:
         raise InvalidInput("name", "must not be empty")
-    if len(name) > _MAX_PHRASE:
-        raise InvalidInput("name", f"longer than {_MAX_PHRASE} characters")
+    if len(name) > MAX_PHRASE:
+        raise InvalidInput("name", f"longer than {MAX_PHRASE} characters")
     return name
 
 
@@ -71,9 +76,9 @@ def _check_aliases(value: object) -> tuple[str, ...]:
         if not isinstance(alias, str):
             raise InvalidInput("aliases", f"alias {position} is not a string")
         cleaned = " ".join(alias.lower().split())
-        if len(cleaned) > _MAX_PHRASE:
+        if len(cleaned) > MAX_PHRASE:
             raise InvalidInput(
-                "aliases", f"alias {position} is longer than {_MAX_PHRASE} characters"
+                "aliases", f"alias {position} is longer than {MAX_PHRASE} characters"
             )
         if cleaned:
             aliases[cleaned] = None
@@ -108,9 +113,9 @@ def _check_active(value: object) -> bool:
     return value
 
 
-_check_price_cents = _integer_checker("price_cents", _PRICE_CENTS)
-_check_duration_minutes = _integer_checker("duration_minutes", _DURATION_MINUTES)
-_check_priority = _integer_checker("priority", _PRIORITY)
+_check_price_cents = _integer_checker("price_cents", PRICE_CENTS)
+_check_duration_minutes = _integer_checker("duration_minutes", DURATION_MINUTES)
+_check_priority = _integer_checker("priority", PRIORITY)
 
 # The fields a PATCH may change, each with the check a new item passes too.
 _CHECKS: dict[str, Callable[[object], object]] = {

@@ -11,10 +11,10 @@ import attrs
 
 from nmc_domain.shared.errors import InvalidInput, PermissionDenied
 
-__all__ = ["Principal", "Role", "User", "new_user"]
+__all__ = ["MAX_SUBJECT", "Principal", "Role", "User", "new_user"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MAX_SUBJECT = 255
+MAX_SUBJECT = 255
 
 
 class Role(StrEnum):
@@ -77,8 +77,8 @@ def new_user(
     except ValueError:
         raise InvalidInput("role", f"expected OWNER or TECH, got {role!r}") from None
     subject = email if subject is None else subject.strip()
-    if not subject or len(subject) > _MAX_SUBJECT:
-        raise InvalidInput("subject", f"must be 1 to {_MAX_SUBJECT} characters")
+    if not subject or len(subject) > MAX_SUBJECT:
+        raise InvalidInput("subject", f"must be 1 to {MAX_SUBJECT} characters")
     return User(
         id=user_id or uuid.uuid4(),
         tenant_id=tenant_id,

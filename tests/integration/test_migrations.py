@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -26,6 +29,48 @@ def pristine(pg_admin_url: str) -> Iterator[str]:
     drop_database(pg_admin_url, name)
 
 
+class AlembicLog(logging.Handler):
+    """What Alembic said it did ("Running upgrade 0001 -> 0002, ..."), by step."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+
+    def step(self, title: str) -> None:
+        self.lines.append(f"== {title}")
+
+    def revisions(self, direction: str) -> list[str]:
+        """`A -> B` of every `Running <direction>` line, in order."""
+        found = (re.search(rf"Running {direction} ([^\s,]*) -> ([^\s,]*)", s) for s in self.lines)
+        return [f"{m[1] or 'base'} -> {m[2] or 'base'}" for m in found if m]
+
+
+@pytest.fixture
+def alembic_log(pytestconfig: pytest.Config) -> Iterator[AlembicLog]:
+    """Alembic's log of the test, written to reports/migrations.log (pass or fail)."""
+    handler = AlembicLog()
+    parent, emitter = logging.getLogger("alembic"), logging.getLogger("alembic.runtime.migration")
+    saved = parent.level, emitter.disabled
+    parent.setLevel(logging.INFO)
+    emitter.disabled = False
+    parent.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        parent.removeHandler(handler)
+        parent.setLevel(saved[0])
+        emitter.disabled = saved[1]
+        reports = pytestconfig.rootpath / "reports"
+        reports.mkdir(exist_ok=True)
+        header = f"# migrations on a pristine database, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        (reports / "migrations.log").write_text(
+            "\n".join([header, *handler.lines]) + "\n", encoding="utf-8"
+        )
+
+
 def tables(url: str) -> set[str]:
     engine = create_engine(sqlalchemy_url(url))
     try:
@@ -44,16 +89,29 @@ def schema_drift(url: str) -> list[object]:
         engine.dispose()
 
 
-def test_upgrade_downgrade_upgrade(pristine: str) -> None:
+def test_upgrade_downgrade_upgrade(pristine: str, alembic_log: AlembicLog) -> None:
     assert {"tenants", "users", "messages", "outbox_events"} <= TABLES  # all contexts loaded
+    alembic_log.step("upgrade head")
     upgrade(pristine)
     assert tables(pristine) == TABLES
+    up = alembic_log.revisions("upgrade")
 
+    alembic_log.step("downgrade base")
     downgrade(pristine, "base")
     assert tables(pristine) == set()
+    down = alembic_log.revisions("downgrade")
 
+    alembic_log.step("upgrade head again")
     upgrade(pristine)
     assert tables(pristine) == TABLES
+
+    # Every revision went up, came down in reverse order, and went up again.
+    assert up
+    assert up[0].startswith("base -> ")
+    assert [step.split(" -> ")[::-1] for step in reversed(down)] == [
+        step.split(" -> ") for step in up
+    ]
+    assert alembic_log.revisions("upgrade") == up + up
 
 
 def test_migrated_schema_matches_the_tables_the_code_queries(pristine: str) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from nmc_adapters.postgres import PgUnitOfWork
+from nmc_adapters.logs import configure_logging
+from nmc_adapters.postgres import PgUnitOfWork, libpq_url
 from nmc_adapters.postgres.catalog.tables import catalog_items
 from nmc_adapters.postgres.shared.tables import outbox_events, webhook_events
 from nmc_adapters.postgres.telephony.tables import calls
@@ -154,3 +159,57 @@ async def test_a_request_lost_once_keeps_one_request_id(database_url, engine, ne
     assert response.status_code == 201
     assert response.headers.get_list("x-request-id") == ["retry-me-1"]
     assert uuid.UUID(response.json()["id"])
+
+
+# A real lock wait: PostgreSQL itself says the work lost (lock_timeout, SQLSTATE 55P03), and the
+# unit of work turns that into TryAgain. The app's sessions give up on a lock after 100 ms.
+
+
+def impatient(database_url: str) -> str:
+    url = make_url(database_url).update_query_dict({"options": "-c lock_timeout=100"})
+    return libpq_url(url.render_as_string(hide_password=False))
+
+
+class ReleaseOnFirstLoss(io.StringIO):
+    """The log stream: when the app first logs a loss, the blocking transaction rolls back."""
+
+    def __init__(self, blocker: psycopg.Connection[Any] | None) -> None:
+        super().__init__()
+        self.blocker = blocker
+
+    def write(self, text: str) -> int:
+        if self.blocker is not None and "api.lost_to_contention" in text:
+            self.blocker.rollback()  # (in the app's thread: the next attempt finds it free)
+            self.blocker = None
+        return super().write(text)
+
+
+def events(buffer: io.StringIO, name: str) -> list[dict[str, Any]]:
+    lines = [json.loads(x) for x in buffer.getvalue().splitlines() if x.startswith("{")]
+    return [line for line in lines if line["event"] == name]
+
+
+@pytest.mark.parametrize("released", [True, False], ids=["released-after-a-loss", "held"])
+async def test_a_real_lock_timeout_is_tried_again(
+    database_url, admin_engine, new_uow, released
+) -> None:
+    with psycopg.connect(libpq_url(database_url)) as blocker:
+        logs = ReleaseOnFirstLoss(blocker if released else None)
+        configure_logging("json", "info", stream=logs)
+        app = create_app(build_deps(api_settings(impatient(database_url))))
+        async with AsyncTestClient(app, base_url="http://10.0.0.7:8000") as client:
+            tenant, owner = await new_tenant(client, new_uow)
+            blocker.execute("LOCK TABLE catalog_items IN ACCESS EXCLUSIVE MODE")
+            response = await owner.post(ITEMS, FLUSH)
+        blocker.rollback()
+
+    losses = events(logs, "api.lost_to_contention")
+    items = await count(admin_engine, catalog_items, catalog_items.c.tenant_id == tenant.id)
+    if released:
+        assert response.status_code == 201, response.text
+        assert (len(losses), items) == (1, 1)
+    else:
+        assert problem(response, 409)
+        assert (len(losses), items) == (3, 0)
+    assert "LockNotAvailable" in losses[0]["error"]
+    assert len(events(logs, "api.retrying")) == len(losses) - (0 if released else 1)

@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import attrs
 
-from nmc_domain.conversation.model import ConversationStatus
+from nmc_domain.conversation.model import ConversationStatus, OpenedBy
 from nmc_domain.messaging.model import MessageStatus
 from nmc_domain.shared.ports import RowLock
 from tests.contract.backends import Backend
 from tests.contract.builders import a_call, a_message, stored_tenant
 from tests.support.tenants import caller_number
+
+BUSINESS = "+14155550100"  # the tenant's number the conversations run on
 
 
 def _sid(prefix: str = "CA") -> str:
@@ -48,8 +50,12 @@ async def test_open_or_get_opens_once_then_returns_the_open_one(backend: Backend
     async with backend.new_uow() as uow:
         now = await uow.now()
         await uow.bind_tenant(tenant.id)
-        opened, was_opened = await uow.conversations.open_or_get(tenant.id, caller, now)
-        again, opened_again = await uow.conversations.open_or_get(tenant.id, caller, now)
+        opened, was_opened = await uow.conversations.open_or_get(
+            tenant.id, caller, BUSINESS, now, OpenedBy.CALL
+        )
+        again, opened_again = await uow.conversations.open_or_get(
+            tenant.id, caller, BUSINESS, now, OpenedBy.CALL
+        )
         await uow.commit()
     assert (was_opened, opened_again) == (True, False)
     assert again == opened
@@ -60,7 +66,9 @@ async def test_open_or_get_opens_once_then_returns_the_open_one(backend: Backend
     async with backend.new_uow() as uow:
         later = now + timedelta(minutes=5)
         await uow.bind_tenant(tenant.id)
-        found, opened_now = await uow.conversations.open_or_get(tenant.id, caller, later)
+        found, opened_now = await uow.conversations.open_or_get(
+            tenant.id, caller, BUSINESS, later, OpenedBy.CALL
+        )
     assert (found, opened_now) == (opened, False)
 
 
@@ -71,10 +79,16 @@ async def test_conversations_are_per_caller_and_per_tenant(backend: Backend) -> 
     async with backend.new_uow() as uow:
         now = await uow.now()
         await uow.bind_tenant(acme.id)
-        first, _ = await uow.conversations.open_or_get(acme.id, caller, now)
-        other_caller, opened_a = await uow.conversations.open_or_get(acme.id, caller_number(), now)
+        first, _ = await uow.conversations.open_or_get(
+            acme.id, caller, BUSINESS, now, OpenedBy.CALL
+        )
+        other_caller, opened_a = await uow.conversations.open_or_get(
+            acme.id, caller_number(), BUSINESS, now, OpenedBy.CALL
+        )
         await uow.bind_tenant(spark.id)
-        other_tenant, opened_b = await uow.conversations.open_or_get(spark.id, caller, now)
+        other_tenant, opened_b = await uow.conversations.open_or_get(
+            spark.id, caller, BUSINESS, now, OpenedBy.CALL
+        )
         await uow.commit()
     assert opened_a
     assert opened_b
@@ -87,7 +101,9 @@ async def test_calls_of_a_conversation_come_by_time_then_sid(backend: Backend) -
     async with backend.new_uow() as uow:
         now = await uow.now()
         await uow.bind_tenant(tenant.id)
-        conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
+        conversation, _ = await uow.conversations.open_or_get(
+            tenant.id, caller_number(), BUSINESS, now, OpenedBy.CALL
+        )
         earlier = now - timedelta(minutes=3)
         calls = [
             a_call(tenant.id, conversation.id, now, "CA" + "b" * 32),
@@ -112,7 +128,9 @@ async def test_a_message_round_trips_through_add_get_and_save(backend: Backend) 
     async with backend.new_uow() as uow:
         now = await uow.now()
         await uow.bind_tenant(tenant.id)
-        conversation, _ = await uow.conversations.open_or_get(tenant.id, caller_number(), now)
+        conversation, _ = await uow.conversations.open_or_get(
+            tenant.id, caller_number(), BUSINESS, now, OpenedBy.CALL
+        )
         message = a_message(tenant.id, now, conversation_id=conversation.id)
         await uow.bind_tenant(message.tenant_id)
         await uow.messages.add(message)

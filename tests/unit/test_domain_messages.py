@@ -26,8 +26,9 @@ RANK = {
     S.DELIVERED: 4,
     S.UNDELIVERED: 4,
     S.FAILED: 4,
+    S.CANCELED: 4,  # ours: never left (the recipient opted out first)
 }
-FINALS = frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED})
+FINALS = frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED, S.CANCELED})
 NON_FINALS = tuple(s for s in S if s not in FINALS)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -16,6 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from nmc_adapters.wire import TOPICS, decode_event, encode_event
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.scheduling.events import (
     AppointmentBooked,
@@ -39,7 +39,7 @@ def test_every_topic_has_a_schema_and_every_schema_a_topic() -> None:
 
 
 # Aware times in any zone: the wire keeps the offset they were written with.
-times = st.datetimes(timezones=st.sampled_from([UTC, ZoneInfo("America/Chicago")]))
+times = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-6))]))
 events = st.one_of(
     st.builds(MessageQueued, st.uuids(), st.uuids()),
     st.builds(
@@ -64,6 +64,8 @@ events = st.one_of(
         st.from_regex(r"\A\+1[2-9][0-9]{9}\Z"),
     ),
     st.builds(AppointmentCanceled, st.uuids(), st.uuids(), st.uuids(), times, times),
+    st.builds(HandoffRequested, st.uuids(), st.uuids(), st.text(min_size=1, max_size=60)),
+    st.builds(ConversationIdleCheck, st.uuids(), st.uuids()),
     st.builds(
         AppointmentRescheduled,
         st.uuids(),

@@ -12,10 +12,12 @@ from nmc_domain.shared.events import DomainEvent
 from nmc_domain.shared.ports import OutboxItem, OutboxQueue, Wakeups
 from nmc_domain.shared.retry import RetryPolicy, UniformSource
 
-__all__ = ["Dispatcher", "DispatcherOptions", "Handler"]
+__all__ = ["DeadLetterHandler", "Dispatcher", "DispatcherOptions", "Handler"]
 
 log = structlog.get_logger("nmc.worker")
 Handler = Callable[[DomainEvent], Awaitable[object]]
+# Runs when a row is dead-lettered (with the last error), so the business state can say so.
+DeadLetterHandler = Callable[[DomainEvent, str], Awaitable[object]]
 
 
 @attrs.frozen
@@ -44,7 +46,9 @@ class Dispatcher:
         policy: RetryPolicy,
         rng: UniformSource,
         options: DispatcherOptions = DispatcherOptions(),
+        dead_letters: Mapping[type[DomainEvent], DeadLetterHandler] | None = None,
     ) -> None:
+        self._dead_letters = dict(dead_letters or {})
         self._queue = queue
         self._wakeups = wakeups
         self._handlers = handlers
@@ -139,6 +143,13 @@ class Dispatcher:
             log.error(
                 "outbox.dead", outbox_id=item.id, topic=item.topic, attempts=attempts, error=error
             )
+            event = item.event
+            on_dead = None if event is None else self._dead_letters.get(type(event))
+            if on_dead is not None and event is not None:
+                try:
+                    await on_dead(event, error)
+                except Exception as exc:  # the row is kept dead either way
+                    log.error("outbox.dead_letter_failed", outbox_id=item.id, error=str(exc))
             return
         delay = self._policy.delay(attempts, self._rng)
         await self._queue.retry(item.id, error, delay)

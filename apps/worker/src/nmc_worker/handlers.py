@@ -6,7 +6,9 @@ import structlog
 
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged
-from nmc_domain.messaging.dispatch import dispatch_message, release_held_messages
+from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
+from nmc_domain.conversation.lifecycle import check_idle
+from nmc_domain.messaging.dispatch import dispatch_message, give_up, release_held_messages
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.ports import SmsSender
 from nmc_domain.scheduling.events import (
@@ -17,9 +19,9 @@ from nmc_domain.scheduling.events import (
 )
 from nmc_domain.shared.events import DomainEvent
 from nmc_domain.unit_of_work import UnitOfWorkFactory
-from nmc_worker.dispatcher import Handler
+from nmc_worker.dispatcher import DeadLetterHandler, Handler
 
-__all__ = ["build_handlers"]
+__all__ = ["build_dead_letter_handlers", "build_handlers"]
 
 log = structlog.get_logger("nmc.worker")
 
@@ -51,6 +53,26 @@ def build_handlers(
             released=released,
         )
 
+    async def idle_check(event: DomainEvent) -> None:
+        assert isinstance(event, ConversationIdleCheck)
+        outcome = await check_idle(new_uow(), event)
+        log.info(
+            "conversation.idle_check",
+            tenant_id=str(event.tenant_id),
+            conversation_id=str(event.conversation_id),
+            outcome=outcome.value,
+        )
+
+    async def handoff(event: DomainEvent) -> None:
+        # The owner's inbox will show it; until then the log line is the signal.
+        assert isinstance(event, HandoffRequested)
+        log.warning(
+            "conversation.handoff_requested",
+            tenant_id=str(event.tenant_id),
+            conversation_id=str(event.conversation_id),
+            reason=event.reason,
+        )
+
     async def acknowledged(event: DomainEvent) -> None:
         # Nothing reacts to these yet (matching reads the catalog live; reports and calendars
         # will read the appointments); they are acknowledged so they are not dead-lettered,
@@ -65,4 +87,18 @@ def build_handlers(
         AppointmentBooked: acknowledged,
         AppointmentCanceled: acknowledged,
         AppointmentRescheduled: acknowledged,
+        HandoffRequested: handoff,
+        ConversationIdleCheck: idle_check,
     }
+
+
+def build_dead_letter_handlers(
+    new_uow: UnitOfWorkFactory,
+) -> dict[type[DomainEvent], DeadLetterHandler]:
+    """What to do when the outbox gives up on an event (besides keeping the row)."""
+
+    async def message_given_up(event: DomainEvent, error: str) -> None:
+        assert isinstance(event, MessageQueued)
+        await give_up(new_uow, event, error)
+
+    return {MessageQueued: message_given_up}

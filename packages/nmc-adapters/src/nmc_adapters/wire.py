@@ -11,6 +11,7 @@ from cattrs.strategies import configure_tagged_union
 
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.scheduling.events import (
     AppointmentBooked,
@@ -32,6 +33,8 @@ TOPICS: dict[str, type[DomainEvent]] = {
     "appointment.booked.v1": AppointmentBooked,
     "appointment.canceled.v1": AppointmentCanceled,
     "appointment.rescheduled.v1": AppointmentRescheduled,
+    "conversation.handoff_requested.v1": HandoffRequested,
+    "conversation.idle_check.v1": ConversationIdleCheck,
 }
 _NAMES = {cls: name for name, cls in TOPICS.items()}
 _TAG = "type"

@@ -11,7 +11,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from nmc_domain.tenancy.template import TextBackTemplate
+from nmc_domain.tenancy.template import AfterHoursTemplate, TextBackTemplate
 
 __all__ = ["CONVERTER", "RowMapper"]
 
@@ -25,8 +25,9 @@ def _converter() -> cattrs.Converter:
     for native in (UUID, datetime, date):
         converter.register_unstructure_hook(native, lambda value: value)
         converter.register_structure_hook(native, lambda value, _: value)
-    converter.register_unstructure_hook(TextBackTemplate, lambda template: template.text)
-    converter.register_structure_hook(TextBackTemplate, lambda text, _: TextBackTemplate(text))
+    for template in (TextBackTemplate, AfterHoursTemplate):
+        converter.register_unstructure_hook(template, lambda value: value.text)
+        converter.register_structure_hook(template, lambda text, cls: cls(text))
     # Arrays come back as lists; the domain keeps tuples and frozensets (frozen values).
     converter.register_unstructure_hook_func(
         lambda cls: (

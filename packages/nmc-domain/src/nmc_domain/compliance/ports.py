@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from nmc_domain.compliance.contacts import Contact, LedgerEntry
 from nmc_domain.compliance.model import Compliance
+from nmc_domain.shared.pages import PageKey
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.ports import TenancyUnitOfWork
 
-__all__ = ["ComplianceRepository", "ComplianceUnitOfWork"]
+__all__ = [
+    "ComplianceRepository",
+    "ComplianceUnitOfWork",
+    "ContactRepository",
+    "OptOutLedger",
+]
 
 
 class ComplianceRepository(Protocol):
@@ -27,7 +35,31 @@ class ComplianceRepository(Protocol):
     async def save(self, compliance: Compliance) -> None: ...
 
 
+class ContactRepository(Protocol):
+    """Each number's opt-out and textable state (a number never stored: the defaults)."""
+
+    async def get(self, tenant_id: UUID, phone: str, *, lock: RowLock = RowLock.NONE) -> Contact:
+        """The contact; with a lock, the row is created first if needed, so the lock holds."""
+        ...
+
+    async def save(self, contact: Contact) -> None: ...
+
+
+class OptOutLedger(Protocol):
+    """The append-only record of opt-outs and opt-ins."""
+
+    async def append(self, entry: LedgerEntry) -> None: ...
+
+    async def page(
+        self, tenant_id: UUID, after: PageKey | None, limit: int
+    ) -> Sequence[LedgerEntry]:
+        """Newest first: ordered by (occurred_at, id) descending."""
+        ...
+
+
 class ComplianceUnitOfWork(TenancyUnitOfWork, Protocol):
-    """A unit of work that knows the tenants' compliance."""
+    """A unit of work that knows the tenants' compliance, contacts and opt-outs."""
 
     compliance: ComplianceRepository
+    contacts: ContactRepository
+    opt_outs: OptOutLedger

@@ -8,9 +8,11 @@ from uuid import UUID
 
 import attrs
 
+from nmc_domain.messaging.carrier import apply_carrier_error
 from nmc_domain.messaging.errors import SmsNotSent, SmsRejected
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.model import (
+    Author,
     MessageStatus,
     OutboundMessage,
     advance_status,
@@ -28,6 +30,7 @@ __all__ = [
     "DispatchOutcome",
     "MessagingUnitOfWorkFactory",
     "dispatch_message",
+    "give_up",
     "release_held_messages",
 ]
 
@@ -43,6 +46,7 @@ class DispatchOutcome(StrEnum):
     ALREADY_DONE = "already_done"
     MISSING = "missing"
     REJECTED = "rejected"
+    BLOCKED = "blocked"  # the recipient opted out or cannot take texts: canceled, never sent
 
 
 async def dispatch_message(
@@ -56,6 +60,12 @@ async def dispatch_message(
     tenant_id, message_id = event.tenant_id, event.message_id
     async with new_uow() as uow:
         await uow.bind_tenant(tenant_id)
+        peek = await uow.messages.get(tenant_id, message_id)
+        if peek is None:
+            return DispatchOutcome.MISSING
+        # The contact's row before the message's, the order an opt-out takes: it waits for a
+        # send already marked, and a send waits for an opt-out being recorded.
+        contact = await uow.contacts.get(tenant_id, peek.to, lock=RowLock.SHARE)
         message = await uow.messages.get(tenant_id, message_id, lock=RowLock.UPDATE)
         if message is None:
             return DispatchOutcome.MISSING
@@ -64,6 +74,12 @@ async def dispatch_message(
             MessageStatus.HELD,
         ):
             return DispatchOutcome.ALREADY_DONE
+        if not contact.may_receive(compliance_reply=message.author is Author.COMPLIANCE):
+            reason = "recipient opted out" if contact.textable else "recipient cannot take texts"
+            canceled = attrs.evolve(message, status=MessageStatus.CANCELED, error=reason)
+            await uow.messages.save(canceled)
+            await uow.commit()
+            return DispatchOutcome.BLOCKED
         # SHARE makes an approval wait for us, so its release sees our "held" (see compliance).
         compliance = await uow.compliance.get(message.tenant_id, lock=RowLock.SHARE)
         if compliance is None or not compliance.may_send:
@@ -128,9 +144,24 @@ async def _record(
             )
         elif rejected is not None:
             message = attrs.evolve(message, status=MessageStatus.FAILED, error=str(rejected))
+            await apply_carrier_error(uow, message, rejected.code, await uow.now())
         else:
             message = attrs.evolve(message, send_attempted_at=None)
         await uow.messages.save(message)
+        await uow.commit()
+
+
+async def give_up(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued, error: str) -> None:
+    """The outbox gave up on this message (dead letter): it failed, and says why, so a missed
+    call's text-back that died does not count as sent."""
+    async with new_uow() as uow:
+        await uow.bind_tenant(event.tenant_id)
+        message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
+        if message is None or message.provider_sid is not None or message.failed:
+            return
+        await uow.messages.save(
+            attrs.evolve(message, status=MessageStatus.FAILED, error=f"gave up: {error}"[:500])
+        )
         await uow.commit()
 
 

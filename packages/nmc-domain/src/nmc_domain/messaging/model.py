@@ -1,4 +1,4 @@
-"""Outbound messages and the one-way ladder of their delivery status."""
+"""Messages both ways, who wrote them, and the one-way ladder of an outbound one's status."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from uuid import UUID
 
 import attrs
 
-__all__ = ["MessageStatus", "OutboundMessage", "advance_status", "parse_provider_status"]
+__all__ = [
+    "FINAL_FAILURES",
+    "Author",
+    "InboundMessage",
+    "MessageStatus",
+    "OutboundMessage",
+    "advance_status",
+    "parse_provider_status",
+]
 
 
 class MessageStatus(StrEnum):
@@ -22,6 +30,18 @@ class MessageStatus(StrEnum):
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
+    # Ours: it never left and never will (the recipient opted out before it went).
+    CANCELED = "canceled"
+
+
+class Author(StrEnum):
+    """Who wrote an outbound text: reports tell a person's answers from automated ones."""
+
+    TEXT_BACK = "text_back"
+    ASSISTANT = "assistant"
+    PERSON = "person"
+    # Opt-out and opt-in confirmations, answers to HELP: what the carrier rules make us send.
+    COMPLIANCE = "compliance"
 
 
 # A message only ever moves up this ladder; the top rung is final.
@@ -33,7 +53,11 @@ _RANK = {
     MessageStatus.DELIVERED: 4,
     MessageStatus.UNDELIVERED: 4,
     MessageStatus.FAILED: 4,
+    MessageStatus.CANCELED: 4,
 }
+FINAL_FAILURES = frozenset(
+    {MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.CANCELED}
+)
 # How Twilio's MessageStatus values map onto ours ("accepted"/"scheduled" are still queued).
 _PROVIDER = {
     "accepted": MessageStatus.QUEUED,
@@ -75,6 +99,12 @@ class OutboundMessage:
     # Set just before a provider request leaves; still set after a failure means "maybe sent".
     send_attempted_at: datetime | None = None
     error: str | None = None
+    author: Author = Author.TEXT_BACK
+
+    @property
+    def failed(self) -> bool:
+        """It did not reach the phone and never will."""
+        return self.status in FINAL_FAILURES
 
     @classmethod
     def queue(
@@ -86,6 +116,7 @@ class OutboundMessage:
         from_: str,
         body: str,
         now: datetime,
+        author: Author = Author.TEXT_BACK,
     ) -> OutboundMessage:
         """A new message waiting for the worker."""
         return cls(
@@ -97,4 +128,20 @@ class OutboundMessage:
             body=body,
             status=MessageStatus.QUEUED,
             created_at=now,
+            author=author,
         )
+
+
+@attrs.frozen
+class InboundMessage:
+    """A text a contact sent us (MMS: with the URLs of its media)."""
+
+    id: UUID
+    tenant_id: UUID
+    conversation_id: UUID
+    from_: str
+    to: str
+    body: str
+    provider_sid: str
+    received_at: datetime
+    media_urls: tuple[str, ...] = ()

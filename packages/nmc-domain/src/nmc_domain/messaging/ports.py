@@ -10,7 +10,7 @@ from uuid import UUID
 import attrs
 
 from nmc_domain.compliance.ports import ComplianceUnitOfWork
-from nmc_domain.messaging.model import OutboundMessage
+from nmc_domain.messaging.model import InboundMessage, OutboundMessage
 from nmc_domain.shared.ports import RowLock
 
 __all__ = [
@@ -37,6 +37,19 @@ class MessageRepository(Protocol):
 
     async def held(self, tenant_id: UUID) -> Sequence[OutboundMessage]:
         """The tenant's held messages, oldest first, locked for update."""
+        ...
+
+    async def add_inbound(self, message: InboundMessage) -> None: ...
+
+    async def of_conversation(
+        self, tenant_id: UUID, conversation_id: UUID
+    ) -> Sequence[OutboundMessage | InboundMessage]:
+        """Both directions, oldest first."""
+        ...
+
+    async def cancel_pending_to(self, tenant_id: UUID, phone: str) -> Sequence[UUID]:
+        """Cancel the texts to `phone` that have not left (held, or queued with no send
+        attempt yet); returns their ids."""
         ...
 
 

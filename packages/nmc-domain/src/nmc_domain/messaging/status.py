@@ -8,6 +8,7 @@ from uuid import UUID
 
 import attrs
 
+from nmc_domain.messaging.carrier import apply_carrier_error
 from nmc_domain.messaging.model import MessageStatus, advance_status, parse_provider_status
 from nmc_domain.messaging.ports import MessagingUnitOfWork
 from nmc_domain.shared.errors import InvalidInput
@@ -50,6 +51,9 @@ async def record_message_status(
         tenant = await uow.tenants.by_number(report.sender)
         message = None
         if tenant is not None:
+            peek = await uow.messages.get(tenant.id, report.message_id)
+            if peek is not None:  # the contact's row before the message's (see dispatch)
+                await uow.contacts.get(tenant.id, peek.to, lock=RowLock.UPDATE)
             message = await uow.messages.get(tenant.id, report.message_id, lock=RowLock.UPDATE)
         if message is None or message.provider_sid not in (None, report.provider_sid):
             return StatusOutcome.UNKNOWN_MESSAGE
@@ -60,6 +64,7 @@ async def record_message_status(
         error = message.error
         if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED) and report.error_code:
             error = f"provider error {report.error_code}"
+            await apply_carrier_error(uow, message, report.error_code, await uow.now())
         updated = attrs.evolve(
             message, status=status, provider_sid=report.provider_sid, error=error
         )

@@ -100,7 +100,7 @@ def _at_or_after(day: date, minute: int, zone: ZoneInfo) -> datetime:
     return instant
 
 
-def _period_bounds(day: date, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def period_bounds(day: date, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
     # Period bounds that fall in a skipped hour are read as the instant just after the gap.
     return _at_or_after(day, period.start, zone), _at_or_after(day, period.end, zone)
 
@@ -180,7 +180,7 @@ def check_bookable(
         raise NotBookable(f"the business is closed on {day.isoformat()}")
     end = start + duration
     for period in calendar.hours_of(technician).on(day.weekday()):
-        opens, closes = _period_bounds(day, period, zone)
+        opens, closes = period_bounds(day, period, zone)
         if opens <= start and end <= closes:
             return
     raise NotBookable("is outside business hours (the whole job must fit in one period)")
@@ -246,7 +246,7 @@ def _technician_slots(
     step = settings.slot_granularity_minutes
     low, high = window
     for period in calendar.hours_of(technician).on(day.weekday()):
-        _, closes = _period_bounds(day, period, zone)
+        _, closes = period_bounds(day, period, zone)
         for minute in range(period.start, period.end, step):
             start = clock.at(day, minute)
             if start is None or start < low:

@@ -70,6 +70,10 @@ class ClosureRepository(Protocol):
         """Ordered by (date, id)."""
         ...
 
+    async def between(self, tenant_id: UUID, first: date, last: date) -> frozenset[date]:
+        """The closed dates from `first` to `last`, both included."""
+        ...
+
 
 class BusyBlockRepository(Protocol):
     """Busy blocks; (technician, source, external_id) is unique for external ones."""

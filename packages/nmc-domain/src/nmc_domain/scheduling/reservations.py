@@ -49,9 +49,10 @@ __all__ = [
 MAX_WINDOW = timedelta(days=62)
 MAX_OFFERS = 100
 # The calendar is read with this margin around the times in question, so the whole local day
-# (daily limits count a technician's jobs that day) is seen in any zone. Claims that start
-# earlier and reach into the window are found by the read itself.
-_MARGIN = timedelta(days=1)
+# (daily limits count a technician's jobs that day) is seen in any zone: a day lasts up to 25
+# hours when clocks fall back. Claims that start earlier and reach into the window are found by
+# the read itself.
+_MARGIN = timedelta(hours=26)
 _FIRST_READ = timedelta(days=2)
 
 

@@ -43,9 +43,10 @@ class WebhookEventLog(Protocol):
 
 
 class Outbox(Protocol):
-    """Producer side: an event written here is delivered once its transaction commits."""
+    """Producer side: an event written here is delivered once its transaction commits (and
+    not before `not_before`, when given: a timer on the database clock)."""
 
-    async def add(self, event: DomainEvent) -> None: ...
+    async def add(self, event: DomainEvent, *, not_before: datetime | None = None) -> None: ...
 
 
 class UnitOfWork(Protocol):

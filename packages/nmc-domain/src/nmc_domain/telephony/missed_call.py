@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import attrs
 
-from nmc_domain.messaging.events import MessageQueued
-from nmc_domain.messaging.model import OutboundMessage
+from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
+from nmc_domain.conversation.sending import queue_text, schedule_idle_check
+from nmc_domain.conversation.texts import when
+from nmc_domain.messaging.model import Author
+from nmc_domain.scheduling.hours import is_open, next_opening
 from nmc_domain.shared.phone import is_e164
+from nmc_domain.shared.ports import RowLock
 from nmc_domain.telephony.model import CallOutcome, CallRecord, classify_call
 from nmc_domain.telephony.ports import TelephonyUnitOfWork
+from nmc_domain.tenancy.model import Tenant
 
 __all__ = [
     "VOICE_EVENTS",
@@ -50,6 +57,7 @@ class ReportOutcome(StrEnum):
     TEXT_BACK_QUEUED = "text_back_queued"
     CONVERSATION_OPEN = "conversation_open"
     CALLER_UNREACHABLE = "caller_unreachable"
+    CALLER_OPTED_OUT = "caller_opted_out"  # opted out, or cannot take texts: nothing sent
 
 
 @attrs.frozen
@@ -96,27 +104,75 @@ async def report_call_status(uow: TelephonyUnitOfWork, report: CallStatusReport)
             # Withheld or malformed caller id: nobody to text back.
             result = attrs.evolve(result, outcome=ReportOutcome.CALLER_UNREACHABLE)
         elif found.outcome is CallOutcome.MISSED:
-            conversation, opened = await uow.conversations.open_or_get(
-                tenant.id, report.caller, now
-            )
-            call = attrs.evolve(call, conversation_id=conversation.id)
-            result = attrs.evolve(
-                result, outcome=ReportOutcome.CONVERSATION_OPEN, conversation_id=conversation.id
-            )
-            if opened:
-                message = OutboundMessage.queue(
-                    tenant_id=tenant.id,
-                    conversation_id=conversation.id,
-                    to=report.caller,
-                    from_=report.called,
-                    body=tenant.text_back_template.render(business_name=tenant.name),
-                    now=now,
-                )
-                await uow.messages.add(message)
-                await uow.outbox.add(MessageQueued(tenant.id, message.id))
-                result = attrs.evolve(
-                    result, outcome=ReportOutcome.TEXT_BACK_QUEUED, message_id=message.id
-                )
+            call, result = await _missed(uow, tenant, report, call, result, now)
         await uow.calls.add(call)
         await uow.commit()
         return result
+
+
+async def _missed(
+    uow: TelephonyUnitOfWork,
+    tenant: Tenant,
+    report: CallStatusReport,
+    call: CallRecord,
+    result: ReportResult,
+    now: datetime,
+) -> tuple[CallRecord, ReportResult]:
+    """Record the call on the caller's conversation (opening one if none is) and text back
+    unless one went already: a text-back that failed does not count."""
+    # The contact's row, then the conversation's: the order every writer takes.
+    contact = await uow.contacts.get(tenant.id, report.caller, lock=RowLock.UPDATE)
+    conversation, opened = await uow.conversations.open_or_get(
+        tenant.id, report.caller, report.called, now, OpenedBy.CALL
+    )
+    call = attrs.evolve(call, conversation_id=conversation.id)
+    result = attrs.evolve(
+        result, outcome=ReportOutcome.CONVERSATION_OPEN, conversation_id=conversation.id
+    )
+    if opened:
+        settings = await uow.conversation_settings.get(tenant.id)
+        await schedule_idle_check(uow, conversation, settings.conversation_idle_hours)
+        if contact.opted_out:
+            conversation = conversation.block(now)
+    conversation = conversation.touched(now)
+    if not contact.may_receive() or conversation.status is ConversationStatus.BLOCKED:
+        result = attrs.evolve(result, outcome=ReportOutcome.CALLER_OPTED_OUT)
+    elif opened or await _text_back_failed(uow, conversation):
+        body = await text_back_body(uow, tenant, now)
+        message = await queue_text(
+            uow, conversation, sender=report.called, body=body, author=Author.TEXT_BACK, now=now
+        )
+        if message is not None:
+            conversation = attrs.evolve(conversation, text_back_id=message.id)
+            result = attrs.evolve(
+                result, outcome=ReportOutcome.TEXT_BACK_QUEUED, message_id=message.id
+            )
+    await uow.conversations.save(conversation)
+    return call, result
+
+
+async def _text_back_failed(uow: TelephonyUnitOfWork, conversation: Conversation) -> bool:
+    if conversation.text_back_id is None:  # the contact texted first: no text-back was owed
+        return False
+    sent = await uow.messages.get(conversation.tenant_id, conversation.text_back_id)
+    return sent is None or sent.failed
+
+
+async def text_back_body(uow: TelephonyUnitOfWork, tenant: Tenant, now: datetime) -> str:
+    """The text-back, or the after-hours one when the business is closed at the call's time
+    in its own zone (saying when it opens next)."""
+    hours = await uow.business_hours.get(tenant.id)
+    normal = tenant.text_back_template.render(business_name=tenant.name)
+    if not hours.periods:
+        return normal
+    zone = ZoneInfo(tenant.timezone)
+    today = now.astimezone(zone).date()
+    closed = await uow.closures.between(tenant.id, today, today + timedelta(days=15))
+    if is_open(hours, closed, zone, now):
+        return normal
+    opens = next_opening(hours, closed, zone, now)
+    if opens is None:
+        return normal
+    return tenant.after_hours_template.render(
+        business_name=tenant.name, next_open=when(opens, zone)
+    )

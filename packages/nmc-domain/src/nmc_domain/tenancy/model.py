@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from nmc_domain.shared.errors import InvalidInput
-from nmc_domain.tenancy.template import TextBackTemplate
+from nmc_domain.tenancy.template import AfterHoursTemplate, TextBackTemplate
 
 __all__ = [
     "DEFAULT_RING_TIMEOUT_SECONDS",
@@ -33,6 +33,7 @@ class Tenant:
     forward_to: str
     owner_email: str
     text_back_template: TextBackTemplate = attrs.field(factory=TextBackTemplate)
+    after_hours_template: AfterHoursTemplate = attrs.field(factory=AfterHoursTemplate)
     ring_timeout_seconds: int = DEFAULT_RING_TIMEOUT_SECONDS
     # None means the short-call rule is off (the default): a completed call is answered.
     short_call_threshold_seconds: int | None = None

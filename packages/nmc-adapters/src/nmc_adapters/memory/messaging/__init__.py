@@ -7,8 +7,10 @@ from nmc_adapters.memory.spec import MemoryContext
 __all__ = ["CONTEXT", "FakeSmsSender", "InMemoryMessages", "SentSms"]
 
 CONTEXT = MemoryContext(
-    tables=("messages",),
+    tables=("messages", "inbound_messages"),
     repositories={
-        "messages": lambda views, _: InMemoryMessages(views["messages"], views["tenants"]),
+        "messages": lambda views, _: InMemoryMessages(
+            views["messages"], views["inbound_messages"], views["tenants"]
+        ),
     },
 )

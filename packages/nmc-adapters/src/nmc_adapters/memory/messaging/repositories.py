@@ -6,8 +6,10 @@ from collections import ChainMap
 from collections.abc import Sequence
 from uuid import UUID
 
+import attrs
+
 from nmc_adapters.memory.spec import require_tenant
-from nmc_domain.messaging.model import MessageStatus, OutboundMessage
+from nmc_domain.messaging.model import InboundMessage, MessageStatus, OutboundMessage
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
 
@@ -18,9 +20,13 @@ class InMemoryMessages:
     """Outbound messages, addressed by (tenant, id)."""
 
     def __init__(
-        self, rows: ChainMap[tuple[UUID, UUID], OutboundMessage], tenants: ChainMap[UUID, Tenant]
+        self,
+        rows: ChainMap[tuple[UUID, UUID], OutboundMessage],
+        inbound: ChainMap[tuple[UUID, UUID], InboundMessage],
+        tenants: ChainMap[UUID, Tenant],
     ) -> None:
         self._rows = rows
+        self._inbound = inbound
         self._tenants = tenants
 
     async def add(self, message: OutboundMessage) -> None:
@@ -46,3 +52,37 @@ class InMemoryMessages:
             if message.tenant_id == tenant_id and message.status == MessageStatus.HELD
         ]
         return sorted(found, key=lambda message: (message.created_at, message.id))
+
+    async def add_inbound(self, message: InboundMessage) -> None:
+        require_tenant(self._tenants, message.tenant_id)
+        self._inbound[message.tenant_id, message.id] = message
+
+    async def of_conversation(
+        self, tenant_id: UUID, conversation_id: UUID
+    ) -> Sequence[OutboundMessage | InboundMessage]:
+        both: list[OutboundMessage | InboundMessage] = [
+            *self._rows.values(),
+            *self._inbound.values(),
+        ]
+        found = [
+            m for m in both if m.tenant_id == tenant_id and m.conversation_id == conversation_id
+        ]
+        return sorted(found, key=_written)
+
+    async def cancel_pending_to(self, tenant_id: UUID, phone: str) -> Sequence[UUID]:
+        canceled = []
+        for key, message in list(self._rows.items()):
+            pending = message.status is MessageStatus.HELD or (
+                message.status is MessageStatus.QUEUED and message.send_attempted_at is None
+            )
+            if (message.tenant_id, message.to) == (tenant_id, phone) and pending:
+                self._rows[key] = attrs.evolve(
+                    message, status=MessageStatus.CANCELED, error="recipient opted out"
+                )
+                canceled.append(message.id)
+        return canceled
+
+
+def _written(message: OutboundMessage | InboundMessage) -> tuple[object, str]:
+    when = message.created_at if isinstance(message, OutboundMessage) else message.received_at
+    return (when, str(message.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,7 +35,20 @@ Views = dict[str, ChainMap[Any, Any]]
 
 
 def _of(rows: ChainMap[Key, Any], tenant_id: UUID) -> list[Any]:
-    return [row for (tenant, _), row in rows.items() if tenant == tenant_id]
+    return [row for (tenant, _), row in rows.items() if tenant == tenant_id and row is not None]
+
+
+def _utc(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(UTC).isoformat()
+
+
+def _delete(rows: ChainMap[Key, Any], key: Key) -> bool:
+    """Deleted rows are staged as None (a ChainMap cannot pop a committed row, and the unit of
+    work's commit only writes staged keys); `_of` skips them."""
+    if rows.get(key) is None:
+        return False
+    rows[key] = None
+    return True
 
 
 class InMemoryTechnicians:
@@ -100,7 +113,10 @@ class InMemoryClosures:
         self._rows[closure.tenant_id, closure.id] = closure
 
     async def delete(self, tenant_id: UUID, closure_id: UUID) -> bool:
-        return self._rows.pop((tenant_id, closure_id), None) is not None
+        return _delete(self._rows, (tenant_id, closure_id))
+
+    async def between(self, tenant_id: UUID, first: date, last: date) -> frozenset[date]:
+        return frozenset(c.day for c in _of(self._rows, tenant_id) if first <= c.day <= last)
 
     async def page(self, tenant_id: UUID, after: PageKey | None, limit: int) -> Sequence[Closure]:
         return page(_of(self._rows, tenant_id), lambda c: (c.day.isoformat(), c.id), after, limit)
@@ -123,10 +139,14 @@ class InMemoryBusyBlocks:
         self._rows[block.tenant_id, block.id] = block
 
     async def delete(self, tenant_id: UUID, block_id: UUID) -> bool:
-        return self._rows.pop((tenant_id, block_id), None) is not None
+        return _delete(self._rows, (tenant_id, block_id))
 
     async def page(self, tenant_id: UUID, after: PageKey | None, limit: int) -> Sequence[BusyBlock]:
-        return page(_of(self._rows, tenant_id), lambda b: (b.start.isoformat(), b.id), after, limit)
+        # By instant, as PostgreSQL orders: starts given with other UTC offsets do not sort as text.
+        mark = None if after is None else (_utc(after[0]), after[1])
+        return page(
+            _of(self._rows, tenant_id), lambda b: (_utc(b.start.isoformat()), b.id), mark, limit
+        )
 
 
 class InMemoryBookings:

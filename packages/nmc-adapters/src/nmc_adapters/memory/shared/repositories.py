@@ -21,7 +21,7 @@ class InMemoryOutbox:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def add(self, event: DomainEvent) -> None:
+    async def add(self, event: DomainEvent, *, not_before: datetime | None = None) -> None:
         topic, version, payload = encode_event(event)
         now = self._session.clock()
         row = OutboxRow(
@@ -30,7 +30,7 @@ class InMemoryOutbox:
             topic=topic,
             payload=payload,
             schema_version=version,
-            available_at=now,
+            available_at=now if not_before is None else not_before,
             created_at=now,
         )
         self._session.stage_outbox(row)

@@ -1,7 +1,7 @@
-"""Compliance in PostgreSQL: 10DLC registration status."""
+"""Compliance in PostgreSQL: 10DLC registration status, contacts, the opt-out ledger."""
 
-from nmc_adapters.postgres.compliance.repository import PgCompliance
+from nmc_adapters.postgres.compliance.repository import PgCompliance, PgContacts, PgOptOuts
 
-__all__ = ["REPOSITORIES", "PgCompliance"]
+__all__ = ["REPOSITORIES", "PgCompliance", "PgContacts", "PgOptOuts"]
 
-REPOSITORIES = {"compliance": PgCompliance}
+REPOSITORIES = {"compliance": PgCompliance, "contacts": PgContacts, "opt_outs": PgOptOuts}

@@ -1,7 +1,13 @@
 """Conversations in PostgreSQL."""
 
-from nmc_adapters.postgres.conversation.repository import PgConversations
+from nmc_adapters.postgres.conversation.repository import (
+    PgConversations,
+    PgConversationSettings,
+)
 
-__all__ = ["REPOSITORIES", "PgConversations"]
+__all__ = ["REPOSITORIES", "PgConversationSettings", "PgConversations"]
 
-REPOSITORIES = {"conversations": PgConversations}
+REPOSITORIES = {
+    "conversations": PgConversations,
+    "conversation_settings": PgConversationSettings,
+}

@@ -12,7 +12,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from nmc_adapters.postgres.schema import metadata, timestamp
 
@@ -34,6 +34,9 @@ messages = Table(
     Column("error", Text),
     timestamp("created_at"),
     timestamp("updated_at", now=True),
+    # Who wrote it: text_back, assistant, person, compliance (confirmations), contact (inbound).
+    Column("author", Text, nullable=False, server_default="text_back"),
+    Column("media_urls", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     PrimaryKeyConstraint("tenant_id", "id", name="messages_pkey"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(
@@ -41,8 +44,20 @@ messages = Table(
     ),
     CheckConstraint("direction IN ('outbound', 'inbound')", name="message_direction_known"),
     CheckConstraint(
-        "status IN ('held', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed')",
+        "status IN ('held', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', "
+        "'canceled', 'received')",
         name="message_status_known",
     ),
+    CheckConstraint(
+        "author IN ('text_back', 'assistant', 'person', 'compliance', 'contact')",
+        name="message_author_known",
+    ),
     Index("messages_held", "tenant_id", "created_at", postgresql_where=text("status = 'held'")),
+    Index("messages_by_conversation", "tenant_id", "conversation_id", "created_at"),
+    Index(
+        "messages_pending_to",
+        "tenant_id",
+        "to_number",
+        postgresql_where=text("status IN ('held', 'queued')"),
+    ),
 )

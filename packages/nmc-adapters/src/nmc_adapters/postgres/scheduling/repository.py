@@ -166,6 +166,10 @@ class PgClosures:
         found = await self._db.one(_CLOSURE_DELETE, {"tenant_id": tenant_id, "id": closure_id})
         return found is not None
 
+    async def between(self, tenant_id: UUID, first: date, last: date) -> frozenset[date]:
+        params = {"tenant_id": tenant_id, "first_day": first, "last_day": last}
+        return frozenset(row["day"] for row in await self._db.all(_WINDOW_CLOSURES, params))
+
     async def page(self, tenant_id: UUID, after: PageKey | None, limit: int) -> Sequence[Closure]:
         # The key's sort part is the ISO date: compare it as a date.
         mark = None if after is None else (date.fromisoformat(after[0]), after[1])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 import psycopg
 import structlog
@@ -18,7 +20,7 @@ from nmc_adapters.wire import UnknownTopic, decode_event, encode_event
 from nmc_domain.shared.events import DomainEvent
 from nmc_domain.shared.ports import OutboxItem
 
-__all__ = ["CHANNEL", "PgOutbox", "PgOutboxQueue", "PgWakeups"]
+__all__ = ["CHANNEL", "Connect", "PgOutbox", "PgOutboxQueue", "PgWakeups"]
 
 CHANNEL = "nmc_outbox"  # the insert trigger NOTIFYs this channel (migration 0001)
 log = structlog.get_logger("nmc.outbox")
@@ -59,6 +61,14 @@ _ADD = compiled(
         {c: bindparam(c) for c in ("tenant_id", "topic", "payload", "schema_version")}
     )
 )
+_ADD_LATER = compiled(
+    insert(outbox_events).values(
+        {
+            c: bindparam(c)
+            for c in ("tenant_id", "topic", "payload", "schema_version", "available_at")
+        }
+    )
+)
 
 
 class PgOutbox:
@@ -67,15 +77,16 @@ class PgOutbox:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def add(self, event: DomainEvent) -> None:
+    async def add(self, event: DomainEvent, *, not_before: datetime | None = None) -> None:
         topic, version, payload = encode_event(event)
         row = {
             "tenant_id": event.tenant_id,
             "topic": topic,
             "payload": Jsonb(payload),
             "schema_version": version,
+            "available_at": not_before,
         }
-        await self._db.run(_ADD, row)
+        await self._db.run(_ADD if not_before is None else _ADD_LATER, row)
 
 
 class PgOutboxQueue:
@@ -114,19 +125,44 @@ def _item(item_id: int, topic: str, payload: dict[str, object], attempts: int) -
     return OutboxItem(id=item_id, topic=topic, event=event, attempts=attempts)
 
 
+# Opens the LISTEN connection (autocommit) for a libpq URL.
+Connect = Callable[[str], Awaitable[psycopg.AsyncConnection[Any]]]
+_FIRST_DELAY = 0.1
+_MAX_DELAY = 5.0
+
+
+async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
+    return await psycopg.AsyncConnection.connect(url, autocommit=True)
+
+
 class PgWakeups:
     """A dedicated LISTEN connection (never shared with queries) that wakes the dispatcher.
 
-    If the connection drops it reconnects with backoff and wakes the dispatcher once, so rows
-    committed while we were deaf are claimed; the dispatcher's poll covers the gap meanwhile.
+    Whatever ends the connection (a drop, or any error at all) is logged and it reconnects with
+    backoff, then wakes the dispatcher once, so rows committed while we were deaf are claimed;
+    the dispatcher's poll covers the gap meanwhile. Only cancellation (close) stops it.
+    `connect` opens the connection (an autocommit psycopg AsyncConnection).
     """
 
-    def __init__(self, libpq_url: str, channel: str = CHANNEL) -> None:
+    def __init__(
+        self, libpq_url: str, channel: str = CHANNEL, *, connect: Connect = _connect
+    ) -> None:
         self._url = libpq_url
         self._channel = channel
+        self._connect = connect
         self._event = asyncio.Event()
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def listening(self) -> bool:
+        """LISTEN is in place right now."""
+        return self._listening.is_set()
+
+    @property
+    def running(self) -> bool:
+        """The listen task is alive (started, not closed, not dead)."""
+        return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="outbox-listen")
@@ -150,20 +186,30 @@ class PgWakeups:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _listen(self) -> None:
-        delay = 0.1
+        delay = _FIRST_DELAY
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True
-                ) as conn:
+                async with await self._connect(self._url) as conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._listening.set()
                     self._event.set()
-                    delay = 0.1
+                    delay = _FIRST_DELAY
                     async for _ in conn.notifies():
                         self._event.set()
+                log.warning("outbox.listen_failed", error="connection closed", retry_in=delay)
             except psycopg.OperationalError as exc:
-                log.warning("outbox.listen_lost", error=str(exc), retry_in=delay)
+                # The server went away or is unreachable: expected now and then.
+                log.warning("outbox.listen_failed", error=_describe(exc), retry_in=delay)
+            except Exception as exc:
+                # Anything else is a bug or a misconfiguration; dying silently would leave the
+                # worker on its poll alone, so say it loudly and keep trying.
+                log.error(
+                    "outbox.listen_failed", error=_describe(exc), retry_in=delay, exc_info=True
+                )
             self._listening.clear()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, _MAX_DELAY)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 
 from nmc_adapters.postgres.schema import SYSTEM_TABLE, TENANT_ROOT, metadata, timestamp
+from nmc_domain.tenancy.template import DEFAULT_AFTER_HOURS
 
 __all__ = ["phone_numbers", "tenants"]
 
@@ -29,6 +30,7 @@ tenants = Table(
     Column("compliance_status", Text, nullable=False, server_default="pending"),
     Column("compliance_reason", Text),
     Column("text_back_template", Text, nullable=False),
+    Column("after_hours_template", Text, nullable=False, server_default=DEFAULT_AFTER_HOURS),
     Column("ring_timeout_seconds", Integer, nullable=False, server_default="18"),
     Column("short_call_threshold_seconds", Integer),
     timestamp("created_at", now=True),

@@ -1,0 +1,64 @@
+"""Queuing a text to a conversation's contact: the one door every sender goes through.
+
+The compliance gate sits here (and again at dispatch): nothing goes to a number that opted
+out except the confirmation and HELP answers the rules require, nothing to a number that
+cannot take texts, nothing on a blocked conversation but those.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nmc_domain.conversation.events import ConversationIdleCheck
+from nmc_domain.conversation.model import Conversation, ConversationStatus
+from nmc_domain.conversation.ports import ConversationUnitOfWork
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.messaging.model import Author, OutboundMessage
+from nmc_domain.shared.errors import PermissionDenied
+
+__all__ = ["queue_text", "schedule_idle_check"]
+
+
+async def queue_text(
+    uow: ConversationUnitOfWork,
+    conversation: Conversation,
+    *,
+    sender: str,
+    body: str,
+    author: Author,
+    now: datetime,
+) -> OutboundMessage | None:
+    """Store the text and queue it for the worker; None when the gate says no (nothing stored).
+
+    A person's text is refused loudly instead (PermissionDenied): they asked, and should know.
+    """
+    compliance_reply = author is Author.COMPLIANCE
+    contact = await uow.contacts.get(conversation.tenant_id, conversation.caller)
+    blocked = conversation.status is ConversationStatus.BLOCKED and not compliance_reply
+    if blocked or not contact.may_receive(compliance_reply=compliance_reply):
+        if author is Author.PERSON:
+            reason = "cannot take texts" if not contact.textable else "opted out"
+            raise PermissionDenied(f"the contact {reason}: nothing may be sent")
+        return None
+    message = OutboundMessage.queue(
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        to=conversation.caller,
+        from_=sender,
+        body=body,
+        now=now,
+        author=author,
+    )
+    await uow.messages.add(message)
+    await uow.outbox.add(MessageQueued(conversation.tenant_id, message.id))
+    return message
+
+
+async def schedule_idle_check(
+    uow: ConversationUnitOfWork, conversation: Conversation, hours: int
+) -> None:
+    """Have the worker look at the conversation when it may have gone silent long enough."""
+    due = conversation.idle_since() + timedelta(hours=hours)
+    await uow.outbox.add(
+        ConversationIdleCheck(conversation.tenant_id, conversation.id), not_before=due
+    )

@@ -9,6 +9,7 @@ import attrs
 from litestar import Request
 from litestar.di import NamedDependency
 
+from nmc_domain.conversation.assistant import Assistant, RuleBasedAssistant
 from nmc_domain.identity.model import Principal
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
@@ -43,6 +44,8 @@ class ApiDeps:
     public_base_url: str
     ready: Callable[[], Awaitable[bool]]
     close: Callable[[], Awaitable[None]]
+    # Decides the answers to inbound texts; the rule-based one unless another is plugged in.
+    assistant: Assistant = attrs.field(factory=RuleBasedAssistant)
 
 
 # How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).

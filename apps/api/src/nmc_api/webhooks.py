@@ -1,4 +1,4 @@
-"""Twilio webhooks: incoming calls, their outcomes, and SMS status callbacks."""
+"""Twilio webhooks: incoming calls, their outcomes, inbound texts, and SMS status callbacks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from nmc_api.deps import AnyRequest, ApiDeps, Deps
 from nmc_api.signatures import signed_form
 from nmc_api.twilio_params import seconds, stored_payload
 from nmc_api.twiml import dial, hangup, nothing
+from nmc_domain.conversation.inbound import InboundOutcome, InboundText, receive_text
 from nmc_domain.messaging.status import MessageStatusReport, record_message_status
 from nmc_domain.shared.errors import InvalidInput
 from nmc_domain.telephony.missed_call import CallStatusReport, ReportOutcome, report_call_status
@@ -87,6 +88,44 @@ async def call_status(request: AnyRequest, deps: Deps) -> Response[str]:
     return nothing()
 
 
+_MAX_MEDIA = 10  # Twilio delivers at most ten media items with one MMS
+
+
+def _media(params: Mapping[str, str]) -> tuple[str, ...]:
+    raw = params.get("NumMedia", "0").strip() or "0"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > _MAX_MEDIA:
+        raise InvalidInput("NumMedia", f"expected 0 to {_MAX_MEDIA}")
+    urls = (params.get(f"MediaUrl{n}", "").strip() for n in range(int(raw)))
+    return tuple(url for url in urls if url)
+
+
+@post("/webhooks/twilio/sms", status_code=200)
+async def inbound_sms(request: AnyRequest, deps: Deps) -> Response[str]:
+    """A text from a contact: stored once (MessageSid), answered through the outbox, never
+    inline; the answer to Twilio is an empty <Response/>."""
+    params = await signed_form(request, deps)  # 413, 401 or 400 before anything is stored
+    text = InboundText(
+        message_sid=_required(params, "MessageSid"),
+        sender=_required(params, "From"),
+        to=_required(params, "To"),
+        body=params.get("Body", ""),
+        media_urls=_media(params),
+        payload=stored_payload(params),
+    )
+    result = await receive_text(deps.new_uow(), deps.assistant, text)
+    if result.outcome is InboundOutcome.UNKNOWN_NUMBER:
+        log.warning("webhook.unknown_number", number=text.to, message_sid=text.message_sid)
+    else:
+        log.info(
+            "sms.received",
+            tenant_id=str(result.tenant_id),
+            message_sid=text.message_sid,
+            outcome=result.outcome.value,
+            conversation_id=str(result.conversation_id) if result.conversation_id else None,
+        )
+    return nothing()
+
+
 @post("/webhooks/twilio/sms/status", status_code=200)
 async def sms_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Delivery reports; they arrive duplicated and out of order, status only moves forward."""
@@ -110,4 +149,4 @@ async def sms_status(request: AnyRequest, deps: Deps) -> Response[str]:
     return nothing()
 
 
-twilio_routes = [incoming_call, dial_status, call_status, sms_status]
+twilio_routes = [incoming_call, dial_status, call_status, inbound_sms, sms_status]

@@ -45,8 +45,8 @@ from nmc_domain.shared.pages import DEFAULT_LIMIT
 
 __all__ = ["booking_routes"]
 
-From = Annotated[datetime, QueryParameter(query="from", description="RFC 3339, with an offset")]
-To = Annotated[datetime, QueryParameter(query="to", description="RFC 3339, with an offset")]
+From = Annotated[datetime, QueryParameter(name="from", description="RFC 3339, with an offset")]
+To = Annotated[datetime, QueryParameter(name="to", description="RFC 3339, with an offset")]
 Offers = Annotated[int, QueryParameter(ge=1, le=MAX_OFFERS, description="How many slots at most")]
 Spread = Annotated[
     Literal["day"] | None, QueryParameter(description="`day`: at most one slot per local day")

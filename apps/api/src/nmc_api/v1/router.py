@@ -9,6 +9,7 @@ from nmc_api.v1.auth import bearer_guard, provide_principal
 from nmc_api.v1.bodies import MAX_BODY_BYTES, read_json_body
 from nmc_api.v1.bookings import booking_routes
 from nmc_api.v1.catalog import catalog_routes
+from nmc_api.v1.conversations import conversation_routes
 from nmc_api.v1.options import options_routes
 from nmc_api.v1.people import people_routes
 from nmc_api.v1.problems import PROBLEM_HANDLERS
@@ -18,7 +19,13 @@ __all__ = ["v1_router"]
 
 
 def v1_router() -> Router:
-    handlers = [*people_routes, *catalog_routes, *setup_routes, *booking_routes]
+    handlers = [
+        *people_routes,
+        *catalog_routes,
+        *setup_routes,
+        *booking_routes,
+        *conversation_routes,
+    ]
     return Router(
         path="/v1",
         route_handlers=[*options_routes(handlers), *handlers],

@@ -1,4 +1,5 @@
-"""/v1 scheduling setup: technicians, business hours, closures, busy blocks, settings.
+"""/v1 scheduling setup: technicians, business hours, closures, busy blocks (the settings
+page is in conversations.py: it spans several contexts).
 
 Any role reads; the OWNER writes.
 """
@@ -23,8 +24,6 @@ from nmc_api.v1.scheduling_schemas import (
     ClosureList,
     ClosureOut,
     HoursIO,
-    SettingsOut,
-    SettingsPatch,
     TechnicianIn,
     TechnicianList,
     TechnicianOut,
@@ -40,12 +39,10 @@ from nmc_domain.scheduling.setup import (
     delete_busy_block,
     delete_closure,
     get_business_hours,
-    get_settings,
     list_busy_blocks,
     list_closures,
     list_technicians,
     set_business_hours,
-    update_settings,
 )
 from nmc_domain.shared.pages import DEFAULT_LIMIT
 
@@ -183,24 +180,6 @@ async def delete_busy_block_route(principal: Caller, deps: Deps, block_id: FromP
     await delete_busy_block(deps.new_uow(), principal, block_id)
 
 
-@get("/settings", responses=errors(403), summary="The tenant's scheduling settings")
-async def get_settings_route(principal: Caller, deps: Deps) -> SettingsOut:
-    return SettingsOut.of(await get_settings(deps.new_uow(), principal))
-
-
-@patch(
-    "/settings",
-    opt=OWNER,
-    responses=errors(403, 413),
-    summary="Change scheduling settings (OWNER); out of range: 422 naming the field",
-)
-async def patch_settings(
-    request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[SettingsPatch]
-) -> SettingsOut:
-    data = await strictly(request, SettingsPatch)
-    return SettingsOut.of(await update_settings(deps.new_uow(), principal, **data.changes()))
-
-
 setup_routes = [
     get_technicians,
     post_technician,
@@ -213,6 +192,4 @@ setup_routes = [
     get_busy_blocks,
     post_busy_block,
     delete_busy_block_route,
-    get_settings_route,
-    patch_settings,
 ]

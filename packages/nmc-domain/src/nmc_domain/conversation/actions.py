@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,16 @@ from nmc_domain.conversation.events import HandoffRequested
 from nmc_domain.conversation.memory import Memory, Offer, Stage
 from nmc_domain.conversation.model import Conversation
 from nmc_domain.conversation.ports import ConversationUnitOfWork
-from nmc_domain.scheduling.availability import Slot, find_slots
+from nmc_domain.scheduling.availability import Slot
 from nmc_domain.scheduling.errors import HoldExpired, NotBookable, SlotTaken
-from nmc_domain.scheduling.reservations import HoldRequest, book, load_calendar, place_hold, release
+from nmc_domain.scheduling.reservations import (
+    MAX_WINDOW,
+    HoldRequest,
+    book,
+    place_hold,
+    release,
+    search,
+)
 from nmc_domain.tenancy.model import Tenant
 
 __all__ = ["OFFERS", "Outcome", "carry_out", "release_offers"]
@@ -41,7 +49,7 @@ async def release_offers(uow: ConversationUnitOfWork, conversation: Conversation
         await release(uow, conversation.tenant_id, offer.hold_id)
 
 
-def _spread(slots: list[Slot]) -> list[Slot]:
+def _spread(slots: Sequence[Slot]) -> list[Slot]:
     chosen: list[Slot] = []
     for slot in slots:
         if all(abs(slot.start - other.start) >= _APART for other in chosen):
@@ -56,16 +64,7 @@ async def _hold_offers(
 ) -> tuple[Offer, ...]:
     """Find and hold up to three well-spread free times; a slot lost to a race is skipped."""
     now = await uow.now()
-    horizon = now + timedelta(days=62)
-    calendar = await load_calendar(uow, tenant, now, now + timedelta(days=15))
-    slots = find_slots(
-        calendar,
-        item_id=item.id,
-        duration=timedelta(minutes=item.duration_minutes),
-        window_start=now,
-        window_end=min(horizon, calendar.latest),
-        limit=_CANDIDATES,
-    )
+    slots = await search(uow, tenant, item, start=now, end=now + MAX_WINDOW, limit=_CANDIDATES)
     offers: list[Offer] = []
     for slot in _spread(slots):
         request = HoldRequest(

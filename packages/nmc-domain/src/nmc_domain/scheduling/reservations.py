@@ -44,6 +44,7 @@ __all__ = [
     "release",
     "release_hold",
     "reschedule_appointment",
+    "search",
 ]
 
 MAX_WINDOW = timedelta(days=62)
@@ -119,25 +120,52 @@ async def available_slots(
             raise InvalidInput("limit", f"must be between 1 and {MAX_OFFERS}")
         tenant = await _tenant(uow, principal.tenant_id)
         item = await _item(uow, tenant.id, item_id)
-        # Most searches fill up in the first days: read a short window first, and a longer one
-        # only when it did not yield enough (a calendar read is most of a search's cost).
-        reach = _FIRST_READ
-        while True:
-            until = min(end, start + reach)
-            calendar = await load_calendar(uow, tenant, start, until)
-            slots = find_slots(
-                calendar,
-                item_id=item.id,
-                duration=timedelta(minutes=item.duration_minutes),
-                window_start=start,
-                window_end=until,
-                limit=limit,
-                technician_id=technician_id,
-                spread_day=spread_day,
-            )
-            if len(slots) >= limit or until >= end or until >= calendar.latest:
-                return Availability(tenant.timezone, tuple(slots))
-            reach *= 4
+        slots = await search(
+            uow,
+            tenant,
+            item,
+            start=start,
+            end=end,
+            limit=limit,
+            technician_id=technician_id,
+            spread_day=spread_day,
+        )
+        return Availability(tenant.timezone, slots)
+
+
+async def search(
+    uow: SchedulingUnitOfWork,
+    tenant: Tenant,
+    item: ServiceItem,
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    technician_id: UUID | None = None,
+    spread_day: bool = False,
+) -> tuple[Slot, ...]:
+    """The earliest free starts in [start, end], in this unit of work.
+
+    Most searches fill up in the first days: a short window is read first, and a longer one
+    only when it did not yield enough (a calendar read is most of a search's cost).
+    """
+    reach = _FIRST_READ
+    while True:
+        until = min(end, start + reach)
+        calendar = await load_calendar(uow, tenant, start, until)
+        slots = find_slots(
+            calendar,
+            item_id=item.id,
+            duration=timedelta(minutes=item.duration_minutes),
+            window_start=start,
+            window_end=until,
+            limit=limit,
+            technician_id=technician_id,
+            spread_day=spread_day,
+        )
+        if len(slots) >= limit or until >= end or until >= calendar.latest:
+            return tuple(slots)
+        reach *= 4
 
 
 @attrs.frozen

@@ -10,7 +10,13 @@ from litestar import Litestar
 from nmc_adapters.auth import JwtSettings, JwtVerifier
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
-from nmc_adapters.settings import Settings, SettingsError, load_settings, require_jwt_key
+from nmc_adapters.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    require,
+    require_jwt_key,
+)
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
@@ -53,16 +59,17 @@ def build_deps(
     tokens: TokenVerifier | None = None,
 ) -> ApiDeps:
     """Real adapters by default; tests pass their own ports."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(require(settings.database_url, "NMC_DATABASE_URL"))
 
     async def ready() -> bool:
         return await is_reachable(engine)
 
     return ApiDeps(
         new_uow=new_uow or (lambda: PgUnitOfWork(engine)),
-        twilio_signature=signature or TwilioSignature(settings.twilio_auth_token),
+        twilio_signature=signature
+        or TwilioSignature(require(settings.twilio_auth_token, "NMC_TWILIO_AUTH_TOKEN")),
         tokens=tokens or token_verifier(settings),
-        public_base_url=settings.public_base_url,
+        public_base_url=require(settings.public_base_url, "NMC_PUBLIC_BASE_URL"),
         ready=ready,
         close=engine.dispose,
     )

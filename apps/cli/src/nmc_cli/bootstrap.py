@@ -49,7 +49,7 @@ def settings_database_url(environ: Mapping[str, str] = os.environ) -> str | None
         settings = load_settings(environ, required=())
     except SettingsError as exc:
         raise CliError(str(exc)) from None
-    return settings.database_url or None
+    return settings.database_url
 
 
 def jwt_settings(environ: Mapping[str, str] = os.environ) -> Settings:

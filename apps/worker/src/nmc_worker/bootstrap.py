@@ -17,13 +17,13 @@ from nmc_adapters.postgres import (
     create_engine,
     libpq_url,
 )
-from nmc_adapters.settings import Settings, SettingsError, load_settings
+from nmc_adapters.settings import Settings, SettingsError, load_settings, require
 from nmc_adapters.twilio.sms import TwilioSmsSender
 from nmc_domain.messaging.ports import SmsSender
 from nmc_domain.shared.retry import RetryPolicy, UniformSource
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
-from nmc_worker.handlers import build_handlers
+from nmc_worker.handlers import build_dead_letter_handlers, build_handlers
 from nmc_worker.worker import Worker
 
 __all__ = ["build_worker", "settings_or_exit"]
@@ -54,8 +54,9 @@ def build_worker(
     new_uow: UnitOfWorkFactory | None = None,
 ) -> Worker:
     """Real adapters by default; tests pass their own sender, RNG or units of work."""
-    engine = create_engine(settings.database_url, pool_size=options.concurrency + 2)
-    wakeups = PgWakeups(libpq_url(settings.database_url))
+    database_url = require(settings.database_url, "NMC_DATABASE_URL")
+    engine = create_engine(database_url, pool_size=options.concurrency + 2)
+    wakeups = PgWakeups(libpq_url(database_url))
     client: httpx.AsyncClient | None = None
     if sender is None and settings.sms_console:
         sender = ConsoleSmsSender()
@@ -63,14 +64,20 @@ def build_worker(
         client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
         sender = TwilioSmsSender(
             client,
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
+            account_sid=require(settings.twilio_account_sid, "NMC_TWILIO_ACCOUNT_SID"),
+            auth_token=require(settings.twilio_auth_token, "NMC_TWILIO_AUTH_TOKEN"),
             api_base=settings.twilio_api_base,
-            public_base_url=settings.public_base_url,
+            public_base_url=require(settings.public_base_url, "NMC_PUBLIC_BASE_URL"),
         )
-    handlers = build_handlers(new_uow or (lambda: PgUnitOfWork(engine)), sender)
+    units = new_uow or (lambda: PgUnitOfWork(engine))
     dispatcher = Dispatcher(
-        PgOutboxQueue(engine), wakeups, handlers, policy, rng or random.Random(), options
+        PgOutboxQueue(engine),
+        wakeups,
+        build_handlers(units, sender),
+        policy,
+        rng or random.Random(),
+        options,
+        dead_letters=build_dead_letter_handlers(units),
     )
 
     async def close() -> None:

@@ -10,9 +10,10 @@ from typing import Any, TextIO
 
 import structlog
 
+from nmc_adapters.masking import mask_urls_in
 from nmc_domain.shared.phone import mask_number
 
-__all__ = ["configure_logging", "mask_numbers", "redact_secrets"]
+__all__ = ["configure_logging", "mask_numbers", "mask_url_passwords", "redact_secrets"]
 
 _NUMBER = re.compile(r"\+\d{6,15}")
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "signature", "api_key")
@@ -34,6 +35,16 @@ def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
+def mask_url_passwords(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A URL's password in a string value (a database URL in an error message) is masked."""
+    for key, value in event.items():
+        if isinstance(value, str) and "://" in value:
+            event[key] = mask_urls_in(value)
+    return event
+
+
 def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | None = None) -> None:
     """Configure structlog and route the standard library's loggers through the same chain."""
     out = stream or sys.stderr
@@ -44,6 +55,7 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         redact_secrets,
+        mask_url_passwords,
         mask_numbers,
     ]
     renderer: Any = (

@@ -8,10 +8,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.engine import make_url
 
-from nmc_adapters.postgres.url import sqlalchemy_url
+from nmc_adapters.masking import mask_url
+from nmc_adapters.postgres.url import libpq_url, sqlalchemy_url
 
-__all__ = ["JWT_KEY_SOURCES", "Settings", "SettingsError", "load_settings", "require_jwt_key"]
+__all__ = [
+    "JWT_KEY_SOURCES",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "require",
+    "require_jwt_key",
+]
 
 JWT_KEY_SOURCES = ("NMC_JWT_SECRET", "NMC_JWT_PUBLIC_KEY", "NMC_JWT_JWKS_URL")
 
@@ -24,15 +34,24 @@ class SettingsError(ValueError):
     """One line naming the variable at fault and what is expected (never its secret value)."""
 
 
+def _url_repr(value: str | None) -> str:
+    return repr(None if value is None else mask_url(value))
+
+
 @attrs.frozen
 class Settings:
-    """Everything the apps read from the environment (names are the public contract)."""
+    """Everything the apps read from the environment (names are the public contract).
 
-    database_url: str
-    public_base_url: str
-    twilio_account_sid: str
-    twilio_auth_token: str = attrs.field(repr=False)
-    twilio_api_base: str = "https://api.twilio.com"
+    A variable that is not set reads as None; each app requires the ones it needs. The repr
+    (and so str() and any log line showing the object) holds no secret: tokens are left out
+    and every URL's password is masked.
+    """
+
+    database_url: str | None = attrs.field(default=None, repr=_url_repr)
+    public_base_url: str | None = attrs.field(default=None, repr=_url_repr)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = attrs.field(default=None, repr=False)
+    twilio_api_base: str = attrs.field(default="https://api.twilio.com", repr=_url_repr)
     log_format: str = "json"
     log_level: str = "info"
     # `nmc dev` without Twilio credentials: print outbound SMS instead of sending them.
@@ -40,7 +59,7 @@ class Settings:
     # The tenant API's bearer tokens: exactly one key source (see JWT_KEY_SOURCES).
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     jwt_public_key: str | None = None
-    jwt_jwks_url: str | None = None
+    jwt_jwks_url: str | None = attrs.field(default=None, repr=_url_repr)
     jwt_issuer: str = "nevermisscall"
     jwt_audience: str = "nmc-api"
 
@@ -53,13 +72,23 @@ def _url(name: str, value: str) -> str:
 
 
 def _database_url(name: str, value: str) -> str:
-    try:
-        sqlalchemy_url(value)
-    except ValueError:
+    if not _is_postgres_url(value):
         raise SettingsError(
             f"{name} is malformed: expected postgresql://user:password@host:5432/database"
-        ) from None
+        )
     return value
+
+
+def _is_postgres_url(value: str) -> bool:
+    # libpq's own parser and SQLAlchemy's must both take it. Their messages quote the URL,
+    # password included, so none of them is passed on.
+    try:
+        params = conninfo_to_dict(libpq_url(value))
+        make_url(sqlalchemy_url(value))
+        ports = [int(port) for port in str(params.get("port") or 5432).split(",") if port]
+    except Exception:
+        return False
+    return all(0 < port < 65536 for port in ports)
 
 
 def _sid(name: str, value: str) -> str:
@@ -85,7 +114,7 @@ def _pem(name: str, value: str) -> str:
             f"{name} is malformed: expected a PEM public key or a file holding one"
         ) from None
     if "-----BEGIN" not in text:
-        raise SettingsError(f"{name} is malformed: {value} holds no PEM public key")
+        raise SettingsError(f"{name} is malformed: the file it names holds no PEM public key")
     return text
 
 
@@ -134,9 +163,14 @@ def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Set
     if console not in _TRUE | _FALSE:
         raise SettingsError("NMC_SMS_CONSOLE is malformed: expected 1 or 0")
     values["sms_console"] = console in _TRUE
-    for field in ("database_url", "public_base_url", "twilio_account_sid", "twilio_auth_token"):
-        values.setdefault(field, "")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def require(value: str | None, name: str) -> str:
+    """A setting a composition root cannot do without, or SettingsError naming its variable."""
+    if value is None:
+        raise SettingsError(f"{name} is not set")
+    return value
 
 
 def require_jwt_key(settings: Settings) -> Settings:

@@ -7,14 +7,17 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from nmc_adapters.postgres import sqlalchemy_url
 from nmc_adapters.postgres.messaging.tables import messages
+from nmc_adapters.postgres.shared.tables import outbox_events
 from tests.support.cli import clean_env, nmc
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.processes import Running, free_port
@@ -22,6 +25,7 @@ from tests.support.tenants import caller_number, fresh_number
 from tests.support.twilio import ACCOUNT_SID, JWT_SECRET, call_sid, dial_action, sign
 
 TOKEN = "e2e-twilio-auth-token"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,49 @@ def stack(database_url: str, fake: FakeTwilio) -> Iterator[tuple[str, dict[str, 
         assert TOKEN not in api.output + worker.output
 
 
+@pytest.fixture(scope="module")
+def db(database_url: str) -> Iterator[Engine]:
+    """The test server's superuser on the stack's database: for looking, past row-level security."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    yield engine
+    engine.dispose()
+
+
+def wait_until(probe: Callable[[], T], what: str, within: float = 15.0) -> T:
+    """The first truthy result of `probe`, polled for `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within} s (last: {result!r})")
+        time.sleep(0.05)
+
+
+def messages_to(db: Engine, caller: str) -> list[Any]:
+    query = select(messages.c.status, messages.c.provider_sid).where(messages.c.to_number == caller)
+    with db.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def texts_in_flight(db: Engine, tenant_id: str) -> tuple[int, int]:
+    """The tenant's message.queued.v1 outbox rows: (all of them, those the worker has still to
+    finish). Every SMS goes through one; other topics may wait for hours (idle checks)."""
+    rows = outbox_events.c
+    query = select(
+        func.count(), func.count().filter(rows.dispatched_at.is_(None) & rows.dead_at.is_(None))
+    ).where(rows.tenant_id == uuid.UUID(tenant_id), rows.topic == "message.queued.v1")
+    with db.connect() as conn:
+        total, pending = conn.execute(query).one()
+    return int(total), int(pending)
+
+
+def texts_done(db: Engine, tenant_id: str) -> bool:
+    total, pending = texts_in_flight(db, tenant_id)
+    return total > 0 and pending == 0
+
+
 def onboard(env: dict[str, str], *, approve: bool) -> tuple[str, str]:
     number = fresh_number()
     done = nmc(
@@ -86,9 +133,9 @@ def wait_for_sms(fake: FakeTwilio, to: str, within: float = 15.0) -> list:
     raise AssertionError(f"no SMS to {to} within {within} s")
 
 
-def test_missed_call_is_texted_back_and_delivery_is_tracked(stack, fake, database_url) -> None:
+def test_missed_call_is_texted_back_and_delivery_is_tracked(stack, fake, db) -> None:
     base_url, env = stack
-    _, number = onboard(env, approve=True)
+    tenant_id, number = onboard(env, approve=True)
     caller = caller_number()
     sid = call_sid()
 
@@ -102,7 +149,11 @@ def test_missed_call_is_texted_back_and_delivery_is_tracked(stack, fake, databas
     assert [r.status_code for r in replies] == [200, 200, 200]
     [sms] = wait_for_sms(fake, caller)
     assert "ACME-PLUMBING" in sms.body
-    time.sleep(0.5)
+    # Only once the worker has finished every text the three callbacks queued does "no second
+    # text" mean anything: those outbox rows are done and the message carries Twilio's sid.
+    wait_until(lambda: texts_done(db, tenant_id), "the worker finishes the queued texts")
+    assert texts_in_flight(db, tenant_id) == (1, 0)
+    assert messages_to(db, caller) == [("queued", sms.sid)]
     assert len([m for m in fake.messages if m.to == caller]) == 1
 
     # Twilio then calls the StatusCallback it was given: out of order and duplicated.
@@ -117,16 +168,10 @@ def test_missed_call_is_texted_back_and_delivery_is_tracked(stack, fake, databas
         }
         assert post_signed(base_url, path_and_query, params).status_code == 200
 
-    engine = create_engine(sqlalchemy_url(database_url))
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(messages.c.status, messages.c.provider_sid).where(messages.c.to_number == caller)
-        ).one()
-    engine.dispose()
-    assert tuple(row) == ("delivered", sms.sid)
+    assert messages_to(db, caller) == [("delivered", sms.sid)]
 
 
-def test_pending_tenant_texts_go_out_when_approved(stack, fake) -> None:
+def test_pending_tenant_texts_go_out_when_approved(stack, fake, db) -> None:
     base_url, env = stack
     tenant_id, number = onboard(env, approve=False)
     caller = caller_number()
@@ -137,7 +182,10 @@ def test_pending_tenant_texts_go_out_when_approved(stack, fake) -> None:
         {"CallSid": call_sid(), "CallStatus": "busy", "From": caller, "To": number},
     )
     assert reply.status_code == 200
-    time.sleep(1.0)
+    # The worker has taken the text-back, held it (compliance pending) and finished its outbox
+    # row: only now can "nothing was sent" be told apart from "not sent yet".
+    wait_until(lambda: messages_to(db, caller) == [("held", None)], "the text-back is held")
+    wait_until(lambda: texts_done(db, tenant_id), "the worker finishes the queued text")
     assert [m for m in fake.messages if m.to == caller] == []
 
     assert nmc("compliance", "approve", tenant_id, env=env).returncode == 0

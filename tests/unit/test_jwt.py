@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
@@ -299,21 +300,125 @@ def test_no_exception_but_unauthenticated_escapes_on_garbage(token: str) -> None
         asyncio.run(v.verify(token))
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "crit", "b64"]), st.just("HS256")),
-    payload=st.dictionaries(
-        st.sampled_from(["iss", "aud", "sub", "tenant_id", "exp", "nbf", "iat"]),
-        st.one_of(st.integers(), st.text(max_size=5), st.floats(), st.none(), st.lists(st.text())),
-    ),
+# Claim by claim: values the verifier must accept, and values it must refuse. The refused ones
+# are unambiguous (a text of at most 20 characters is never a UUID; times are well past the
+# 10 s leeway), so "verified iff every claim is acceptable" is an exact oracle.
+CLAIM_NAMES = ("iss", "aud", "sub", "tenant_id", "exp", "nbf", "iat")
+LEEWAY = 10
+FAR = 10**6
+_SHAPES = st.one_of(st.none(), st.booleans(), st.lists(st.integers(), max_size=2), st.just({}))
+
+
+@attrs.frozen
+class Offset:
+    """A time claim, in seconds from now (drawn as an offset, so the draws do not depend on
+    the wall clock, which hypothesis would rightly call flaky)."""
+
+    seconds: float
+
+
+def _offsets(low: float, high: float, *, floats: bool = False) -> st.SearchStrategy[Offset]:
+    numbers = st.floats(low, high, allow_nan=False) if floats else st.integers(int(low), int(high))
+    return numbers.map(Offset)
+
+
+def _acceptable(name: str) -> st.SearchStrategy[object]:
+    return {
+        "iss": st.just(ISSUER),
+        "aud": st.sampled_from([AUDIENCE, [AUDIENCE], ["billing-api", AUDIENCE]]),
+        "sub": st.one_of(st.just(SUBJECT), st.text(min_size=1, max_size=30)).filter(str.strip),
+        "tenant_id": st.one_of(st.just(TENANT), st.uuids()).map(str),
+        "exp": st.one_of(_offsets(-LEEWAY + 5, FAR), _offsets(60, FAR, floats=True)),
+        "nbf": st.one_of(st.just(DROP), _offsets(-FAR, LEEWAY - 5)),
+        "iat": st.one_of(st.just(DROP), _offsets(-FAR, 0)),
+    }[name]
+
+
+def _refused(name: str) -> st.SearchStrategy[object]:
+    return {
+        "iss": st.one_of(
+            st.just(DROP),
+            st.text(max_size=30).filter(lambda text: text != ISSUER),
+            st.integers(),
+            st.just([ISSUER]),
+            _SHAPES,
+        ),
+        "aud": st.one_of(
+            st.just(DROP),
+            st.sampled_from(["billing-api", ["billing-api", "reports"], [], AUDIENCE.upper()]),
+            st.integers(),
+            st.just({"aud": AUDIENCE}),
+        ),
+        "sub": st.one_of(
+            st.just(DROP), st.text(alphabet=" \t\n", max_size=3), st.integers(), _SHAPES
+        ),
+        "tenant_id": st.one_of(
+            st.just(DROP),
+            st.text(max_size=20),
+            st.integers(),
+            st.just([str(TENANT)]),
+            st.just(TENANT.hex[:12]),
+            _SHAPES,
+        ),
+        "exp": st.one_of(
+            st.just(DROP),
+            _offsets(-FAR, -LEEWAY - 5),
+            st.sampled_from(["tomorrow", "", None, [], {}]),
+        ),
+        "nbf": st.one_of(_offsets(LEEWAY + 30, FAR), st.just("soon")),
+        "iat": st.one_of(_offsets(LEEWAY + 30, FAR), st.just("yesterday")),
+    }[name]
+
+
+# Which claims get a refused value: none (a valid token), one (so that claim's check alone
+# decides: the case that finds a missing check), or a few.
+BROKEN = st.one_of(
+    st.just(frozenset[str]()),
+    st.sampled_from(CLAIM_NAMES).map(lambda name: frozenset({name})),
+    st.frozensets(st.sampled_from(CLAIM_NAMES), min_size=2, max_size=3),
 )
-def test_no_exception_but_unauthenticated_escapes_on_forged_json(
-    header: dict[str, object], payload: dict[str, object]
-) -> None:
+
+
+def _expected(payload: Mapping[str, object]) -> Principal:
+    return Principal(subject=str(payload["sub"]), tenant_id=uuid.UUID(str(payload["tenant_id"])))
+
+
+def test_signed_fuzzed_claims_give_the_right_principal_or_unauthenticated() -> None:
+    """Correctly signed (HS256, our secret), so claim validation is what gets exercised."""
     v = verifier(secret=SECRET)
-    token = f"{b64json(header)}.{b64json(payload)}.{b64url(b'forged signature')}"
-    with pytest.raises(Unauthenticated):
-        asyncio.run(v.verify(token))
+    outcomes: dict[str, int] = {"verified": 0, "refused": 0}
+
+    @settings(max_examples=400, deadline=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        broken = data.draw(BROKEN, label="broken")
+        drawn = {
+            name: data.draw(_refused(name) if name in broken else _acceptable(name), label=name)
+            for name in CLAIM_NAMES
+        }
+        now = int(time.time())
+        payload = {
+            name: now + value.seconds if isinstance(value, Offset) else value
+            for name, value in drawn.items()
+            if value is not DROP
+        }
+        token = hs256_by_hand(payload, SECRET.encode())
+        try:
+            principal = asyncio.run(v.verify(token))
+        except Unauthenticated:
+            event("refused", payload=",".join(sorted(broken)))
+            outcomes["refused"] += 1
+            assert broken, f"valid claims refused: {payload}"
+            return
+        event("verified")
+        outcomes["verified"] += 1
+        assert not broken, f"accepted despite bad {sorted(broken)}: {payload}"
+        assert principal == _expected(payload)
+
+    check()
+    # Both branches really ran: the fuzz is not all refusals (nor all acceptances).
+    assert outcomes["verified"] >= 20, outcomes
+    assert outcomes["refused"] >= 20, outcomes
 
 
 # --- RS256 / ES256 with a configured public key -------------------------------------------------

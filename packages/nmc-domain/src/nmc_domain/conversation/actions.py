@@ -49,24 +49,23 @@ async def release_offers(uow: ConversationUnitOfWork, conversation: Conversation
         await release(uow, conversation.tenant_id, offer.hold_id)
 
 
-def _spread(slots: Sequence[Slot]) -> list[Slot]:
-    chosen: list[Slot] = []
-    for slot in slots:
-        if all(abs(slot.start - other.start) >= _APART for other in chosen):
-            chosen.append(slot)
-        if len(chosen) == OFFERS:
-            break
-    return chosen
+def _apart(slot: Slot, chosen: Sequence[Offer]) -> bool:
+    return all(abs(slot.start - offer.start) >= _APART for offer in chosen)
 
 
 async def _hold_offers(
     uow: ConversationUnitOfWork, tenant: Tenant, conversation: Conversation, item: ServiceItem
 ) -> tuple[Offer, ...]:
-    """Find and hold up to three well-spread free times; a slot lost to a race is skipped."""
+    """Hold up to three well-spread free times; a time lost to another conversation meanwhile
+    is skipped for the next candidate."""
     now = await uow.now()
     slots = await search(uow, tenant, item, start=now, end=now + MAX_WINDOW, limit=_CANDIDATES)
     offers: list[Offer] = []
-    for slot in _spread(slots):
+    for slot in slots:
+        if len(offers) == OFFERS:
+            break
+        if not _apart(slot, offers):
+            continue
         request = HoldRequest(
             item.id, slot.technician_id, slot.start, conversation.caller, conversation.id
         )

@@ -153,9 +153,11 @@ class CalendarWindow:
 class CalendarReader(Protocol):
     """One read of a whole window (in one round trip where the store can)."""
 
-    async def window(self, tenant_id: UUID, start: datetime, end: datetime) -> CalendarWindow:
+    async def window(
+        self, tenant_id: UUID, start: datetime, end: datetime, technician_id: UUID | None = None
+    ) -> CalendarWindow:
         """Settings, hours, active technicians, closures, and the busy blocks and active
-        bookings overlapping [start, end)."""
+        bookings overlapping [start, end) (of one technician only, when given)."""
         ...
 
 

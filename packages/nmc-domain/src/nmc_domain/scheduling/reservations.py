@@ -73,10 +73,15 @@ async def _tenant(uow: SchedulingUnitOfWork, tenant_id: UUID) -> Tenant:
 
 
 async def load_calendar(
-    uow: SchedulingUnitOfWork, tenant: Tenant, start: datetime, end: datetime
+    uow: SchedulingUnitOfWork,
+    tenant: Tenant,
+    start: datetime,
+    end: datetime,
+    technician_id: UUID | None = None,
 ) -> Calendar:
-    """The tenant's schedule around [start, end), as of the database's now."""
-    window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN)
+    """The tenant's schedule around [start, end) (one technician's, when given), as of the
+    database's now."""
+    window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN, technician_id)
     return Calendar(
         timezone=tenant.timezone,
         settings=window.settings,
@@ -202,7 +207,8 @@ async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldReq
         raise NotBookable(f"this technician {reason}", field="technician_id")
     duration = timedelta(minutes=item.duration_minutes)
     await uow.bookings.lock_technician(tenant.id, technician.id)
-    calendar = await load_calendar(uow, tenant, request.start, request.start + duration)
+    end = request.start + duration
+    calendar = await load_calendar(uow, tenant, request.start, end, technician.id)
     check_bookable(calendar, technician, request.start, duration)
     settings = calendar.settings
     buffer = timedelta(minutes=settings.buffer_minutes)
@@ -354,7 +360,7 @@ async def reschedule_appointment(
         for locked in sorted({appointment.technician_id, technician.id}, key=str):
             await uow.bookings.lock_technician(tenant.id, locked)
         duration = appointment.end - appointment.start
-        calendar = await load_calendar(uow, tenant, start, start + duration)
+        calendar = await load_calendar(uow, tenant, start, start + duration, technician.id)
         check_bookable(calendar, technician, start, duration)
         buffer = timedelta(minutes=calendar.settings.buffer_minutes)
         if not is_free(

@@ -231,23 +231,35 @@ class InMemoryCalendar:
     def __init__(self, views: Views) -> None:
         self._views = views
 
-    async def window(self, tenant_id: UUID, start: datetime, end: datetime) -> CalendarWindow:
+    async def window(
+        self, tenant_id: UUID, start: datetime, end: datetime, technician_id: UUID | None = None
+    ) -> CalendarWindow:
         views = self._views
+
+        def mine(row: Any) -> bool:
+            return technician_id is None or row.technician_id == technician_id
+
         first: date = (start - timedelta(days=1)).date()
         last: date = (end + timedelta(days=1)).date()
         return CalendarWindow(
             settings=views["scheduling_settings"].get(tenant_id, SchedulingSettings(tenant_id)),
             hours=views["business_hours"].get(tenant_id, WeeklyHours()),
-            technicians=tuple(t for t in _of(views["technicians"], tenant_id) if t.active),
+            technicians=tuple(
+                t
+                for t in _of(views["technicians"], tenant_id)
+                if t.active and (technician_id is None or t.id == technician_id)
+            ),
             closures=frozenset(
                 c.day for c in _of(views["closures"], tenant_id) if first <= c.day <= last
             ),
             busy=tuple(
-                b for b in _of(views["busy_blocks"], tenant_id) if b.start < end and start < b.end
+                b
+                for b in _of(views["busy_blocks"], tenant_id)
+                if b.start < end and start < b.end and mine(b)
             ),
             bookings=tuple(
                 b
                 for b in _of(views["bookings"], tenant_id)
-                if b.active and b.start < end and start < b.blocked_until
+                if b.active and b.start < end and start < b.blocked_until and mine(b)
             ),
         )

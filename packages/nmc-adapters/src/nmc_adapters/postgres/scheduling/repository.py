@@ -353,6 +353,13 @@ _WINDOW_TECHNICIANS = compiled(
         technicians.c.tenant_id == bindparam("tenant_id"), technicians.c.active.is_(True)
     )
 )
+_WINDOW_TECHNICIAN = compiled(
+    select(technicians).where(
+        technicians.c.tenant_id == bindparam("tenant_id"),
+        technicians.c.id == bindparam("technician_id"),
+        technicians.c.active.is_(True),
+    )
+)
 _WINDOW_CLOSURES = compiled(
     select(closures.c.day).where(
         closures.c.tenant_id == bindparam("tenant_id"),
@@ -385,28 +392,33 @@ _WINDOW_BOOKINGS = (
     b"AND start_at >= %(start)s::timestamptz - interval '2 days' "
     b"AND start_at < %(end)s::timestamptz AND blocked_until > %(start)s::timestamptz"
 )
+_ONE_TECHNICIAN = b" AND technician_id = %(technician_id)s::uuid"
 
 
 class PgCalendar:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def window(self, tenant_id: UUID, start: datetime, end: datetime) -> CalendarWindow:
+    async def window(
+        self, tenant_id: UUID, start: datetime, end: datetime, technician_id: UUID | None = None
+    ) -> CalendarWindow:
         params = {
             "tenant_id": tenant_id,
             "start": start,
             "end": end,
             "first_day": (start - timedelta(days=1)).date(),
             "last_day": (end + timedelta(days=1)).date(),
+            "technician_id": technician_id,
         }
+        one = technician_id is not None
         settings, hours, techs, closed, busy, booked = await self._db.all_many(
             [
                 (_SETTINGS_GET, params),
                 (_HOURS_GET, params),
-                (_WINDOW_TECHNICIANS, params),
+                (_WINDOW_TECHNICIAN if one else _WINDOW_TECHNICIANS, params),
                 (_WINDOW_CLOSURES, params),
-                (_WINDOW_BUSY, params),
-                (_WINDOW_BOOKINGS, params),
+                (_WINDOW_BUSY + _ONE_TECHNICIAN if one else _WINDOW_BUSY, params),
+                (_WINDOW_BOOKINGS + _ONE_TECHNICIAN if one else _WINDOW_BOOKINGS, params),
             ]
         )
         return CalendarWindow(

@@ -23,11 +23,14 @@ _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.Operatio
 # Lost to concurrent work, not to an outage: deadlocks (40P01), serialization failures (40001),
 # lock and statement timeouts. The database rolled the transaction back; running the work again
 # in a fresh unit of work may succeed. (psycopg files these under OperationalError too.)
-_CONTENTION = (
-    psycopg.errors.TransactionRollback,
-    psycopg.errors.LockNotAvailable,
-    psycopg.errors.QueryCanceled,
-)
+# Matched on SQLSTATE: psycopg's classes for these do not share a base beyond
+# OperationalError (DeadlockDetected is not a TransactionRollback subclass).
+_CONTENTION_STATES = ("40", "55P03", "57014")
+
+
+def _is_contention(exc: BaseException) -> bool:
+    state = exc.sqlstate if isinstance(exc, psycopg.Error) else None
+    return state is not None and state.startswith(_CONTENTION_STATES)
 _REPOSITORIES = repositories()
 
 
@@ -136,7 +139,7 @@ class PgUnitOfWork:
             await tx.close(failing=exc is not None)
         finally:
             await conn.close()
-        if isinstance(exc, _CONTENTION):
+        if exc is not None and _is_contention(exc):
             raise TryAgain(f"lost to concurrent work: {exc.__class__.__name__}") from exc
         if exc is not None and _is_outage(exc):
             raise StorageUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc

@@ -219,3 +219,18 @@ async def test_the_documented_limit_bounds_are_the_enforced_ones(document, owner
         assert (await owner.get(ITEMS, limit=value)).status_code == 200
     for value in (low - 1, high + 1):
         problem(await owner.get(ITEMS, limit=value), 422, "limit")
+
+
+async def test_every_webhook_documents_its_signature_and_input_errors(client) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    webhooks = {path: ops for path, ops in paths.items() if path.startswith("/webhooks/twilio")}
+
+    assert set(webhooks) == {
+        "/webhooks/twilio/voice",
+        "/webhooks/twilio/voice/dial-status",
+        "/webhooks/twilio/voice/status",
+        "/webhooks/twilio/sms",
+        "/webhooks/twilio/sms/status",
+    }
+    for path, ops in webhooks.items():
+        assert {"200", "400", "401", "413"} <= set(ops["post"]["responses"]), path

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import structlog
 from litestar import Response, post
+from litestar.openapi.datastructures import ResponseSpec
 
 from nmc_api.deps import AnyRequest, ApiDeps, Deps
 from nmc_api.signatures import signed_form
@@ -22,6 +23,13 @@ __all__ = ["twilio_routes"]
 
 log = structlog.get_logger("nmc.webhooks")
 
+# What a signed webhook can answer besides its 200, for the OpenAPI document.
+WEBHOOK_ERRORS = {
+    400: ResponseSpec(None, description="A parameter is malformed (named); nothing stored"),
+    401: ResponseSpec(None, description="Missing or wrong X-Twilio-Signature; nothing stored"),
+    413: ResponseSpec(None, description="The form is over 64 KB; nothing stored"),
+}
+
 
 def _required(params: Mapping[str, str], name: str) -> str:
     value = params.get(name, "").strip()
@@ -30,7 +38,7 @@ def _required(params: Mapping[str, str], name: str) -> str:
     return value
 
 
-@post("/webhooks/twilio/voice", status_code=200)
+@post("/webhooks/twilio/voice", status_code=200, responses=WEBHOOK_ERRORS)
 async def incoming_call(request: AnyRequest, deps: Deps) -> Response[str]:
     """Forward the call to the business's phone; the dial outcome comes back to dial-status."""
     params = await signed_form(request, deps)
@@ -73,7 +81,7 @@ async def _call_outcome(
     return result.outcome
 
 
-@post("/webhooks/twilio/voice/dial-status", status_code=200)
+@post("/webhooks/twilio/voice/dial-status", status_code=200, responses=WEBHOOK_ERRORS)
 async def dial_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Topology A: the <Dial> action callback (DialCallStatus) decides missed or answered."""
     outcome = await _call_outcome(request, deps, "DialCallStatus", "DialCallDuration")
@@ -81,7 +89,7 @@ async def dial_status(request: AnyRequest, deps: Deps) -> Response[str]:
     return hangup() if missed else nothing()
 
 
-@post("/webhooks/twilio/voice/status", status_code=200)
+@post("/webhooks/twilio/voice/status", status_code=200, responses=WEBHOOK_ERRORS)
 async def call_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Topology B (carrier-forwarded line): the status callback (CallStatus) decides."""
     await _call_outcome(request, deps, "CallStatus", "CallDuration")
@@ -99,7 +107,7 @@ def _media(params: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(url for url in urls if url)
 
 
-@post("/webhooks/twilio/sms", status_code=200)
+@post("/webhooks/twilio/sms", status_code=200, responses=WEBHOOK_ERRORS)
 async def inbound_sms(request: AnyRequest, deps: Deps) -> Response[str]:
     """A text from a contact: stored once (MessageSid), answered through the outbox, never
     inline; the answer to Twilio is an empty <Response/>."""
@@ -126,7 +134,7 @@ async def inbound_sms(request: AnyRequest, deps: Deps) -> Response[str]:
     return nothing()
 
 
-@post("/webhooks/twilio/sms/status", status_code=200)
+@post("/webhooks/twilio/sms/status", status_code=200, responses=WEBHOOK_ERRORS)
 async def sms_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Delivery reports; they arrive duplicated and out of order, status only moves forward."""
     params = await signed_form(request, deps)

@@ -38,6 +38,7 @@ from tests.support.api import (
     tech_of,
     token_for,
 )
+from tests.support.compliance import ACME_REGISTRATION
 from tests.support.twilio import JWT_SECRET
 
 ME = "/v1/me"
@@ -58,6 +59,8 @@ ROUTES = [
     ("PATCH", f"/v1/catalog/items/{SOME_ID}", {"price_cents": 21_900}),
     ("GET", "/v1/catalog/match?q=my+water+heater+is+leaking", None),
     ("POST", "/v1/quotes", {"item_id": SOME_ID}),
+    ("GET", "/v1/compliance", None),
+    ("POST", "/v1/compliance/registration", ACME_REGISTRATION),
 ]
 
 
@@ -517,6 +520,15 @@ EXPECTED_ERRORS = {
     ("/v1/appointments", "post"): {"401", "403", "404", "409", "410", "422"},
     ("/v1/appointments/{appointment_id}/cancel", "post"): {"401", "403", "404", "409"},
     ("/v1/appointments/{appointment_id}/reschedule", "post"): {"401", "403", "404", "409", "422"},
+    ("/v1/conversations", "get"): {"401", "403", "422"},
+    ("/v1/conversations/{conversation_id}", "get"): {"401", "403", "404"},
+    ("/v1/conversations/{conversation_id}/takeover", "post"): {"401", "403", "404", "409"},
+    ("/v1/conversations/{conversation_id}/release", "post"): {"401", "403", "404", "409"},
+    ("/v1/conversations/{conversation_id}/close", "post"): {"401", "403", "404", "409"},
+    ("/v1/conversations/{conversation_id}/messages", "post"): {"401", "403", "404", "409", "422"},
+    ("/v1/opt-outs", "get"): {"401", "403", "422"},
+    ("/v1/compliance", "get"): {"401", "403"},
+    ("/v1/compliance/registration", "post"): {"401", "403", "422"},
 }
 
 

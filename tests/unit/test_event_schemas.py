@@ -14,7 +14,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from nmc_adapters.wire import TOPICS, decode_event, encode_event
 from nmc_domain.catalog.events import CatalogUpdated
-from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
+from nmc_domain.compliance.registration import (
+    Address,
+    Brand,
+    BrandContact,
+    Campaign,
+    UseCase,
+)
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.scheduling.events import (
@@ -40,6 +47,39 @@ def test_every_topic_has_a_schema_and_every_schema_a_topic() -> None:
 
 # Aware times in any zone: the wire keeps the offset they were written with.
 times = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-6))]))
+
+
+def texts(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.text(min_size=low, max_size=high)
+
+
+brands = st.builds(
+    Brand,
+    texts(1, 255),
+    st.from_regex(r"\A[0-9]{2}-[0-9]{7}\Z"),
+    st.builds(
+        Address,
+        texts(1, 100),
+        texts(1, 64),
+        texts(1, 64),
+        texts(1, 10),
+        st.from_regex(r"\A[A-Z]{2}\Z"),
+    ),
+    st.sampled_from(["https://acme-plumbing.example.com", "http://bright-spark.example/about"]),
+    st.builds(
+        BrandContact,
+        texts(1, 100),
+        st.just("rosa@acme.example"),
+        st.from_regex(r"\A\+[1-9][0-9]{6,14}\Z"),
+    ),
+)
+campaigns = st.builds(
+    Campaign,
+    st.just(UseCase.CUSTOMER_CARE),
+    texts(40, 200),
+    st.lists(texts(1, 320), min_size=2, max_size=5).map(tuple),
+    texts(1, 200),
+)
 events = st.one_of(
     st.builds(MessageQueued, st.uuids(), st.uuids()),
     st.builds(
@@ -49,6 +89,7 @@ events = st.one_of(
         st.none() | st.text(min_size=1, max_size=40),
         st.datetimes(timezones=st.just(UTC)),
     ),
+    st.builds(RegistrationSubmitted, st.uuids(), brands, campaigns, times),
     st.builds(CatalogUpdated, st.uuids(), st.uuids(), st.sampled_from(["created", "updated"])),
     st.builds(AppointmentHeld, st.uuids(), st.uuids(), st.uuids(), st.uuids(), times, times, times),
     st.builds(
@@ -112,6 +153,16 @@ def test_encoded_events_conform_and_round_trip(event: DomainEvent) -> None:
                 "status": "maybe",
                 "reason": None,
                 "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        ),
+        (
+            "compliance.registration_submitted.v1",
+            {
+                "type": "compliance.registration_submitted.v1",
+                "tenant_id": str(uuid.uuid4()),
+                "brand": {"legal_name": "ACME Plumbing LLC"},
+                "campaign": {"use_case": "MARKETING"},
+                "submitted_at": datetime.now(UTC).isoformat(),
             },
         ),
     ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from nmc_domain.catalog.events import CatalogUpdated
-from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.conversation.lifecycle import check_idle
 from nmc_domain.messaging.dispatch import dispatch_message, give_up, release_held_messages
@@ -75,13 +75,15 @@ def build_handlers(
 
     async def acknowledged(event: DomainEvent) -> None:
         # Nothing reacts to these yet (matching reads the catalog live; reports and calendars
-        # will read the appointments); they are acknowledged so they are not dead-lettered,
-        # and are there for the features that will.
+        # will read the appointments; a registry client will send the submissions on); they
+        # are acknowledged so they are not dead-lettered, and are there for the features that
+        # will.
         log.info("event.acknowledged", topic=type(event).__name__, tenant_id=str(event.tenant_id))
 
     return {
         MessageQueued: send_message,
         ComplianceStatusChanged: compliance_changed,
+        RegistrationSubmitted: acknowledged,
         CatalogUpdated: acknowledged,
         AppointmentHeld: acknowledged,
         AppointmentBooked: acknowledged,

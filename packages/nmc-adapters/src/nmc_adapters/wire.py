@@ -10,7 +10,7 @@ import cattrs
 from cattrs.strategies import configure_tagged_union
 
 from nmc_domain.catalog.events import CatalogUpdated
-from nmc_domain.compliance.events import ComplianceStatusChanged
+from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.scheduling.events import (
@@ -28,6 +28,7 @@ __all__ = ["TOPICS", "UnknownTopic", "decode_event", "encode_event"]
 TOPICS: dict[str, type[DomainEvent]] = {
     "message.queued.v1": MessageQueued,
     "compliance.status_changed.v1": ComplianceStatusChanged,
+    "compliance.registration_submitted.v1": RegistrationSubmitted,
     "catalog.updated.v1": CatalogUpdated,
     "appointment.held.v1": AppointmentHeld,
     "appointment.booked.v1": AppointmentBooked,

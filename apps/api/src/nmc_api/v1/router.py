@@ -9,6 +9,7 @@ from nmc_api.v1.auth import bearer_guard, provide_principal
 from nmc_api.v1.bodies import MAX_BODY_BYTES, read_json_body
 from nmc_api.v1.bookings import booking_routes
 from nmc_api.v1.catalog import catalog_routes
+from nmc_api.v1.compliance import compliance_routes
 from nmc_api.v1.conversations import conversation_routes
 from nmc_api.v1.options import options_routes
 from nmc_api.v1.people import people_routes
@@ -25,6 +26,7 @@ def v1_router() -> Router:
         *setup_routes,
         *booking_routes,
         *conversation_routes,
+        *compliance_routes,
     ]
     return Router(
         path="/v1",

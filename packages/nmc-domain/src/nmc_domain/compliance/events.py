@@ -6,9 +6,10 @@ from datetime import datetime
 
 import attrs
 
+from nmc_domain.compliance.registration import Brand, Campaign
 from nmc_domain.shared.events import DomainEvent
 
-__all__ = ["ComplianceStatusChanged"]
+__all__ = ["ComplianceStatusChanged", "RegistrationSubmitted"]
 
 
 @attrs.frozen
@@ -18,3 +19,14 @@ class ComplianceStatusChanged(DomainEvent):
     status: str
     reason: str | None
     occurred_at: datetime
+
+
+@attrs.frozen
+class RegistrationSubmitted(DomainEvent):
+    """A tenant submitted (or replaced) its 10DLC brand and campaign, to be sent on to the
+    carriers' registry. It carries the whole submission: a later one replaces this one, and
+    `submitted_at` tells which is newer."""
+
+    brand: Brand
+    campaign: Campaign
+    submitted_at: datetime

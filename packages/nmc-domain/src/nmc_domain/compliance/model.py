@@ -43,6 +43,19 @@ class Compliance:
         changed = attrs.evolve(self, status=ComplianceStatus.APPROVED, reason=None)
         return changed, (ComplianceStatusChanged(self.tenant_id, "approved", None, now),)
 
+    def resubmit(self, now: datetime) -> tuple[Compliance, tuple[DomainEvent, ...]]:
+        """A registration was (re)submitted: back to pending, a rejection's reason cleared.
+
+        An approved tenant stays approved: its texts keep going while carriers look at the
+        update (holding them for a corrected typo would punish the business's callers).
+        """
+        if self.status is ComplianceStatus.APPROVED:
+            return self, ()
+        if self.status is ComplianceStatus.PENDING and self.reason is None:
+            return self, ()
+        changed = attrs.evolve(self, status=ComplianceStatus.PENDING, reason=None)
+        return changed, (ComplianceStatusChanged(self.tenant_id, "pending", None, now),)
+
     def reject(self, reason: str, now: datetime) -> tuple[Compliance, tuple[DomainEvent, ...]]:
         """Mark the registration rejected, with the carrier's reason."""
         reason = reason.strip()

@@ -1,4 +1,4 @@
-"""Ports of compliance: each tenant's registration status."""
+"""Ports of compliance: each tenant's registration status and submission, the opt-out ledger."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from uuid import UUID
 
 from nmc_domain.compliance.contacts import Contact, LedgerEntry
 from nmc_domain.compliance.model import Compliance
+from nmc_domain.compliance.registration import Registration
 from nmc_domain.shared.pages import PageKey
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.ports import TenancyUnitOfWork
@@ -17,6 +18,7 @@ __all__ = [
     "ComplianceUnitOfWork",
     "ContactRepository",
     "OptOutLedger",
+    "RegistrationRepository",
 ]
 
 
@@ -33,6 +35,18 @@ class ComplianceRepository(Protocol):
         ...
 
     async def save(self, compliance: Compliance) -> None: ...
+
+
+class RegistrationRepository(Protocol):
+    """Each tenant's current 10DLC submission (at most one: a new one replaces it)."""
+
+    async def get(self, tenant_id: UUID) -> Registration | None:
+        """The tenant's submission; None before the first."""
+        ...
+
+    async def save(self, registration: Registration) -> None:
+        """Store it, replacing the tenant's earlier one."""
+        ...
 
 
 class ContactRepository(Protocol):
@@ -58,8 +72,9 @@ class OptOutLedger(Protocol):
 
 
 class ComplianceUnitOfWork(TenancyUnitOfWork, Protocol):
-    """A unit of work that knows the tenants' compliance, contacts and opt-outs."""
+    """A unit of work that knows the tenants' compliance, submissions, contacts and opt-outs."""
 
     compliance: ComplianceRepository
+    registrations: RegistrationRepository
     contacts: ContactRepository
     opt_outs: OptOutLedger

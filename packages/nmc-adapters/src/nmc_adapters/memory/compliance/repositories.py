@@ -10,11 +10,12 @@ from uuid import UUID
 from nmc_adapters.memory.spec import require_tenant
 from nmc_domain.compliance.contacts import Contact, LedgerEntry
 from nmc_domain.compliance.model import Compliance
+from nmc_domain.compliance.registration import Registration
 from nmc_domain.shared.pages import PageKey
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
 
-__all__ = ["InMemoryCompliance", "InMemoryContacts", "InMemoryOptOuts"]
+__all__ = ["InMemoryCompliance", "InMemoryContacts", "InMemoryOptOuts", "InMemoryRegistrations"]
 
 
 class InMemoryCompliance:
@@ -32,6 +33,21 @@ class InMemoryCompliance:
     async def save(self, compliance: Compliance) -> None:
         if compliance.tenant_id in self._tenants:  # an UPDATE of a missing row changes nothing
             self._rows[compliance.tenant_id] = compliance
+
+
+class InMemoryRegistrations:
+    """Each tenant's current submission; saving replaces it."""
+
+    def __init__(self, rows: ChainMap[UUID, Registration], tenants: ChainMap[UUID, Tenant]) -> None:
+        self._rows = rows
+        self._tenants = tenants
+
+    async def get(self, tenant_id: UUID) -> Registration | None:
+        return self._rows.get(tenant_id)
+
+    async def save(self, registration: Registration) -> None:
+        require_tenant(self._tenants, registration.tenant_id)
+        self._rows[registration.tenant_id] = registration
 
 
 class InMemoryContacts:

@@ -1,4 +1,5 @@
-"""Tables of compliance: each contact's opt-out state, and the append-only ledger."""
+"""Tables of compliance: each tenant's 10DLC submission, each contact's opt-out state, and the
+append-only ledger (the registration status itself is on the tenant's row)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,46 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from nmc_adapters.postgres.schema import metadata, timestamp
 
-__all__ = ["contacts", "opt_outs"]
+__all__ = ["contacts", "opt_outs", "registrations"]
+
+# One current row per tenant: a re-submission replaces it. The domain checks every field; the
+# constraints here keep what no check may let through.
+registrations = Table(
+    "compliance_registrations",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("legal_name", Text, nullable=False),
+    Column("tax_id", Text, nullable=False),
+    Column("street", Text, nullable=False),
+    Column("city", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("postal_code", Text, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("website", Text, nullable=False),
+    Column("contact_name", Text, nullable=False),
+    Column("contact_email", Text, nullable=False),
+    Column("contact_phone", Text, nullable=False),
+    Column("use_case", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column(
+        "sample_messages",
+        ARRAY(Text),
+        nullable=False,
+        info={"example": ["Hi, this is ACME Plumbing.", "Reply STOP to opt out."]},
+    ),
+    Column("consent_description", Text, nullable=False),
+    timestamp("submitted_at"),
+    PrimaryKeyConstraint("tenant_id", name="compliance_registrations_pkey"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    CheckConstraint("use_case IN ('CUSTOMER_CARE')", name="registration_use_case_known"),
+    CheckConstraint(
+        "cardinality(sample_messages) BETWEEN 2 AND 5", name="registration_samples_count"
+    ),
+)
 
 contacts = Table(
     "contacts",

@@ -31,6 +31,8 @@ _CONTENTION_STATES = ("40", "55P03", "57014")
 def _is_contention(exc: BaseException) -> bool:
     state = exc.sqlstate if isinstance(exc, psycopg.Error) else None
     return state is not None and state.startswith(_CONTENTION_STATES)
+
+
 _REPOSITORIES = repositories()
 
 

@@ -24,12 +24,22 @@ from nmc_cli.bootstrap import (
 )
 from nmc_cli.devstate import DEV_HOME, DevState
 from nmc_cli.output import reported
+from nmc_domain.catalog.model import name_key
+from nmc_domain.catalog.use_cases import NewItem, create_item, list_items
 from nmc_domain.compliance.gate import approve_compliance
+from nmc_domain.identity.model import Principal
+from nmc_domain.scheduling.setup import (
+    add_technician,
+    get_business_hours,
+    list_technicians,
+    set_business_hours,
+)
+from nmc_domain.shared.pages import PageKey
 from nmc_domain.tenancy.onboarding import OnboardTenant, onboard_tenant
 from nmc_domain.tenancy.profile import find_tenant
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["DEV_AUTH_TOKEN", "dev"]
+__all__ = ["DEMO", "DEV_AUTH_TOKEN", "dev", "ensure_demo_setup"]
 
 DEV_AUTH_TOKEN = "nmc-dev-auth-token"  # noqa: S105 - public on purpose: dev only, no real Twilio
 DEV_ACCOUNT_SID = "AC" + "de" * 16
@@ -49,7 +59,50 @@ async def _ensure_demo_tenant(new_uow: UnitOfWorkFactory) -> tuple[str, UUID]:
     if tenant is None:
         tenant = (await onboard_tenant(new_uow(), phone_parser(), DEMO)).tenant
     await approve_compliance(new_uow(), tenant.id)  # approving twice changes nothing
+    await ensure_demo_setup(new_uow, Principal(DEMO.owner_email, tenant.id))
     return number, tenant.id
+
+
+# What the assistant needs to quote and book: a catalog, someone to send, opening hours.
+DEMO_ITEMS = (
+    NewItem(
+        name="Water heater flush",
+        price_cents=18_900,
+        duration_minutes=90,
+        aliases=("water heater", "hot water", "leak", "leaking", "tank flush"),
+    ),
+    NewItem(
+        name="Drain cleaning",
+        price_cents=14_900,
+        duration_minutes=60,
+        aliases=("drain", "clog", "clogged", "slow drain", "backed up"),
+    ),
+)
+DEMO_TECHNICIAN = "Sam Rivera"
+DEMO_HOURS = (
+    *((day, "08:00", "17:00") for day in ("mon", "tue", "wed", "thu", "fri")),
+    ("sat", "09:00", "13:00"),
+)
+
+
+async def ensure_demo_setup(new_uow: UnitOfWorkFactory, owner: Principal) -> None:
+    """Add what is missing (by item name; any technician, any hours will do): the owner's own
+    changes survive a restart."""
+    have: set[str] = set()
+    after: PageKey | None = None
+    while True:
+        page = await list_items(new_uow(), owner, after, 200)
+        have |= {name_key(item.name) for item in page.items}
+        if page.next_after is None:
+            break
+        after = page.next_after
+    for item in DEMO_ITEMS:
+        if name_key(item.name) not in have:
+            await create_item(new_uow(), owner, item)
+    if not (await list_technicians(new_uow(), owner, None, 1)).items:
+        await add_technician(new_uow(), owner, name=DEMO_TECHNICIAN)
+    if not (await get_business_hours(new_uow(), owner)).periods:
+        await set_business_hours(new_uow(), owner, DEMO_HOURS)
 
 
 def _child_env(database_url: str, base_url: str) -> tuple[dict[str, str], str, str]:
@@ -144,7 +197,9 @@ def _banner(base_url: str, demo_number: str, demo_tenant: UUID, console: bool) -
     return (
         f"\nnmc dev: NeverMissCall is up at {base_url}  (Ctrl-C stops everything)\n"
         f"  demo tenant 'Demo Plumbing' answers {demo_number}; its SMS are {sms}.\n"
-        f"  Try a missed call from another terminal:\n"
+        f"  Be the customer from another terminal (a missed call, then type your texts):\n"
+        f"    uv run nmc chat --from +14155550123\n"
+        f"  or just a missed call:\n"
         f"    uv run nmc simulate missed-call --from +14155550123\n"
         f"  The tenant API as its owner:\n"
         f"    uv run nmc token mint {demo_tenant} {DEMO.owner_email}\n"

@@ -9,6 +9,7 @@ import typer
 
 from nmc_cli import db, simulate
 from nmc_cli.bootstrap import quiet_logging
+from nmc_cli.chat import chat
 from nmc_cli.dev import dev
 from nmc_cli.tenants import compliance_app, tenant_app
 from nmc_cli.users import token_app, user_app
@@ -27,6 +28,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(simulate.app, name="simulate")
 app.command()(dev)
+app.command()(chat)
 
 _PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 

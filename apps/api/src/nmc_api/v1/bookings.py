@@ -54,7 +54,7 @@ Spread = Annotated[
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
-        header="Idempotency-Key",
+        name="Idempotency-Key",
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7E]+\Z",

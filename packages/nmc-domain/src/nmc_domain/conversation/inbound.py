@@ -20,7 +20,7 @@ from nmc_domain.conversation.keywords import Keyword, keyword_of
 from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
 from nmc_domain.conversation.ports import ConversationUnitOfWork
 from nmc_domain.conversation.sending import queue_text, schedule_idle_check
-from nmc_domain.conversation.texts import fit
+from nmc_domain.conversation.texts import fit, lead_with
 from nmc_domain.messaging.model import Author, InboundMessage
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
@@ -158,6 +158,9 @@ async def _answer(
         await uow.contacts.save(contact)
         if conversation.status is ConversationStatus.BLOCKED:
             conversation = conversation.unblock(now)
+            # An idle check that came while it was blocked ended the checks: start them again.
+            settings = await uow.conversation_settings.get(tenant.id)
+            await schedule_idle_check(uow, conversation, settings.conversation_idle_hours)
         await say(_resubscribed(tenant.name), Author.COMPLIANCE)
         return conversation, InboundOutcome.OPTED_IN
     if keyword is Keyword.HELP:
@@ -184,7 +187,7 @@ async def _answer(
         body = outcome.reply
         if not conversation.memory.disclosed:
             settings = await uow.conversation_settings.get(tenant.id)
-            body = fit(f"{settings.disclosure(tenant.name)}. {body}")
+            body = lead_with(settings.disclosure(tenant.name), body)
             conversation = attrs.evolve(
                 conversation, memory=attrs.evolve(conversation.memory, disclosed=True)
             )

@@ -77,6 +77,8 @@ async def _change(
             # Back to the assistant with a clean slate: it asks about the job afresh.
             changed = conversation.release(now)
             if changed != conversation:
+                # The forgotten offers are no longer offered: free their times too.
+                await release_offers(uow, conversation)
                 changed = attrs.evolve(changed, memory=Memory(disclosed=changed.memory.disclosed))
         else:
             changed = conversation.close(now)

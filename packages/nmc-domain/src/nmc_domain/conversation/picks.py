@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from nmc_domain.conversation.memory import Offer
@@ -24,6 +25,9 @@ _DAYS = {
     "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
 }  # fmt: skip
 _WORD = re.compile(r"[a-z0-9]+")
+_ORDINAL_WORDS = frozenset({"first", "1st", "second", "2nd", "third", "3rd"})
+# A clock time ("2 pm", "2:00"): its digits are an hour, not an option's number.
+_CLOCK = re.compile(r"\d\s*(?::\d{2}|[ap]\.?m\b)", re.I)
 
 
 def _by_number(text: str, offers: Sequence[Offer]) -> Offer | None:
@@ -32,9 +36,15 @@ def _by_number(text: str, offers: Sequence[Offer]) -> Offer | None:
     if found:
         return numbers.get(int(found.group(1)))
     words = _WORD.findall(text.lower())
-    picked = {_ORDINALS[w] for w in words if w in _ORDINALS}
+    # "one" right after an ordinal is the noun ("the second one"), not the number 1.
+    picked = {
+        _ORDINALS[word]
+        for before, word in pairwise(["", *words])
+        if word in _ORDINALS and not (word == "one" and before in _ORDINAL_WORDS)
+    }
     # "option 2", "#2 please", "the 2nd one": one number among few words.
-    picked |= {int(w) for w in words if w.isdigit() and len(w) == 1 and len(words) <= 4}
+    if not _CLOCK.search(text):
+        picked |= {int(w) for w in words if w.isdigit() and len(w) == 1 and len(words) <= 4}
     if len(picked) == 1:
         return numbers.get(picked.pop())
     return None

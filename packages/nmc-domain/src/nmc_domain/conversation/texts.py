@@ -17,6 +17,7 @@ __all__ = [
     "fit",
     "gsm7",
     "handed_off",
+    "lead_with",
     "money",
     "offers",
     "when",
@@ -56,6 +57,15 @@ def fit(text: str) -> str:
     while count_segments(text).count > MAX_SEGMENTS:
         text = text[: len(text) - 4].rstrip() + "..."
     return text
+
+
+def lead_with(line: str, body: str) -> str:
+    """`line` (the disclosure) before `body`, in two segments: the line is shortened before
+    the body is, so the times a contact is asked to pick from are never cut off."""
+    line, body = gsm7(line), fit(body)
+    while len(line) > 3 and count_segments(f"{line}. {body}").count > MAX_SEGMENTS:
+        line = line[: len(line) - 4].rstrip() + "..."
+    return fit(f"{line}. {body}")
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:

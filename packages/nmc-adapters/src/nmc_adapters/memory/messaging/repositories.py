@@ -83,6 +83,8 @@ class InMemoryMessages:
         return canceled
 
 
-def _written(message: OutboundMessage | InboundMessage) -> tuple[object, str]:
-    when = message.created_at if isinstance(message, OutboundMessage) else message.received_at
-    return (when, str(message.id))
+def _written(message: OutboundMessage | InboundMessage) -> tuple[object, bool, str]:
+    # A text and the replies stored in its transaction share the clock: the text comes first.
+    if isinstance(message, OutboundMessage):
+        return (message.created_at, True, str(message.id))
+    return (message.received_at, False, str(message.id))

@@ -41,7 +41,9 @@ _OF_CONVERSATION = compiled(
         messages.c.tenant_id == bindparam("tenant_id"),
         messages.c.conversation_id == bindparam("conversation_id"),
     )
-    .order_by(messages.c.created_at, messages.c.id)
+    # A text and the replies stored in its transaction share now(): the text comes first
+    # ('inbound' sorts before 'outbound').
+    .order_by(messages.c.created_at, messages.c.direction, messages.c.id)
 )
 # Texts that have not left: held, or queued with no send attempt yet (an attempted one may
 # be out already; the provider's answer tells).

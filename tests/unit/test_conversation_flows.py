@@ -34,6 +34,7 @@ from nmc_domain.messaging.segments import count_segments, is_gsm7
 from nmc_domain.messaging.status import MessageStatusReport, record_message_status
 from nmc_domain.scheduling.booking import BookingStatus
 from nmc_domain.scheduling.events import AppointmentBooked
+from nmc_domain.scheduling.reservations import book
 from nmc_domain.scheduling.setup import add_closure
 from nmc_domain.shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from nmc_domain.telephony.missed_call import ReportOutcome
@@ -957,3 +958,22 @@ async def test_a_quote_of_an_unknown_item_hands_off(shop: Shop) -> None:
 
     assert shop.bodies(CALLER) == [DISCLOSURE + HANDED_OFF]
     assert [e.reason for e in shop.events(HandoffRequested)] == ["the matched item is gone"]
+
+
+async def test_an_offer_booked_through_the_api_survives_the_conversation_closing() -> None:
+    shop = await open_shop()
+    await shop.call(CALLER)
+    await shop.text(CALLER, "my water heater is leaking")
+    conversation = shop.conversation(CALLER)
+    offers = conversation.memory.offers
+    assert len(offers) == 3
+    async with shop.new_uow() as uow:  # a person books offer 1 for the caller directly
+        await book(uow, shop.tenant.id, offers[0].hold_id, "owner-books-it")
+        await uow.commit()
+
+    await close_conversation(shop.new_uow(), shop.owner, conversation.id)
+
+    statuses = {b.id: b.status for b in shop.bookings()}
+    assert statuses[offers[0].hold_id] is BookingStatus.BOOKED
+    assert statuses[offers[1].hold_id] is BookingStatus.RELEASED
+    assert statuses[offers[2].hold_id] is BookingStatus.RELEASED

@@ -16,6 +16,7 @@ from nmc_domain.conversation.memory import Memory, Offer, Stage
 from nmc_domain.conversation.model import Conversation
 from nmc_domain.conversation.ports import ConversationUnitOfWork
 from nmc_domain.scheduling.availability import Slot
+from nmc_domain.scheduling.booking import BookingStatus
 from nmc_domain.scheduling.errors import HoldExpired, NotBookable, SlotTaken
 from nmc_domain.scheduling.reservations import (
     MAX_WINDOW,
@@ -25,6 +26,7 @@ from nmc_domain.scheduling.reservations import (
     release,
     search,
 )
+from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
 
 __all__ = ["OFFERS", "Outcome", "carry_out", "release_offers"]
@@ -44,9 +46,12 @@ class Outcome:
 
 
 async def release_offers(uow: ConversationUnitOfWork, conversation: Conversation) -> None:
-    """Free the times still held for this conversation's offers."""
+    """Free the times still held for this conversation's offers (one booked meanwhile, say by
+    a person through the API, is the customer's appointment now: it stays)."""
     for offer in conversation.memory.offers:
-        await release(uow, conversation.tenant_id, offer.hold_id)
+        hold = await uow.bookings.get(conversation.tenant_id, offer.hold_id, lock=RowLock.UPDATE)
+        if hold is not None and hold.status is BookingStatus.HELD:
+            await release(uow, conversation.tenant_id, offer.hold_id)
 
 
 def _apart(slot: Slot, chosen: Sequence[Offer]) -> bool:

@@ -80,8 +80,14 @@ async def load_calendar(
     technician_id: UUID | None = None,
 ) -> Calendar:
     """The tenant's schedule around [start, end) (one technician's, when given), as of the
-    database's now."""
-    window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN, technician_id)
+    database's now.
+
+    The read finds every claim overlapping the window by itself; only a daily limit needs the
+    whole local days around it, so the wider read is made only for tenants that set one.
+    """
+    window = await uow.calendar.window(tenant.id, start, end, technician_id)
+    if window.settings.daily_limit_per_technician is not None:
+        window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN, technician_id)
     return Calendar(
         timezone=tenant.timezone,
         settings=window.settings,

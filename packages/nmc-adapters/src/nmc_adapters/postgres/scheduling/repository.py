@@ -23,7 +23,7 @@ from nmc_adapters.postgres.scheduling.tables import (
     technicians,
 )
 from nmc_adapters.postgres.sql import Db, compiled
-from nmc_domain.scheduling.booking import Booking
+from nmc_domain.scheduling.booking import Booking, BookingStatus
 from nmc_domain.scheduling.errors import SlotTaken
 from nmc_domain.scheduling.model import BusyBlock, Closure, Period, Technician, Weekday, WeeklyHours
 from nmc_domain.scheduling.ports import CalendarWindow
@@ -427,5 +427,26 @@ class PgCalendar:
             technicians=tuple(TECHNICIANS.value(row) for row in techs),
             closures=frozenset(row["day"] for row in closed),
             busy=tuple(BLOCKS.value(row) for row in busy),
-            bookings=tuple(BOOKINGS.value(row) for row in booked),
+            bookings=tuple(_claim(row) for row in booked),
         )
+
+
+def _claim(row: dict[str, Any]) -> Booking:
+    """A window row as a Booking, built directly: availability reads hundreds per search, and
+    this is several times cheaper than the general mapper (the fields are the same)."""
+    return Booking(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        technician_id=row["technician_id"],
+        item_id=row["item_id"],
+        contact_phone=row["contact_phone"],
+        start=row["start_at"],
+        end=row["end_at"],
+        blocked_until=row["blocked_until"],
+        status=BookingStatus(row["status"]),
+        expires_at=row["expires_at"],
+        price_cents=row["price_cents"],
+        currency=row["currency"],
+        idempotency_key=row["idempotency_key"],
+        conversation_id=row["conversation_id"],
+    )

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from nmc_domain.compliance.contacts import opt_in, opt_out
+from nmc_domain.compliance.contacts import Contact, opt_in, opt_out
 from nmc_domain.conversation.actions import carry_out, release_offers
 from nmc_domain.conversation.assistant import Assistant, Turn
 from nmc_domain.conversation.keywords import Keyword, keyword_of
@@ -91,7 +91,7 @@ async def receive_text(
             return InboundResult(InboundOutcome.DUPLICATE, tenant.id)
         now = await uow.now()
         # The contact's row first, then the conversation's: every writer locks in this order.
-        await uow.contacts.get(tenant.id, text.sender, lock=RowLock.UPDATE)
+        contact = await uow.contacts.get(tenant.id, text.sender, lock=RowLock.UPDATE)
         conversation, opened = await uow.conversations.open_or_get(
             tenant.id, text.sender, text.to, now, OpenedBy.TEXT
         )
@@ -108,10 +108,9 @@ async def receive_text(
         )
         await uow.messages.add_inbound(message)
         if opened:
-            settings = await uow.conversation_settings.get(tenant.id)
-            await schedule_idle_check(uow, conversation, settings.conversation_idle_hours)
+            await schedule_idle_check(uow, conversation)
         conversation, outcome = await _answer(
-            uow, assistant, tenant, conversation.touched(now), message
+            uow, assistant, tenant, conversation.touched(now), message, contact
         )
         await uow.conversations.save(conversation)
         await uow.commit()
@@ -124,9 +123,9 @@ async def _answer(
     tenant: Tenant,
     conversation: Conversation,
     message: InboundMessage,
+    contact: Contact,
 ) -> tuple[Conversation, InboundOutcome]:
     now = message.received_at
-    contact = await uow.contacts.get(tenant.id, message.from_)
     keyword = keyword_of(message.body)
 
     async def say(body: str, author: Author) -> None:
@@ -137,6 +136,7 @@ async def _answer(
             body=body,
             author=author,
             now=now,
+            contact=contact,  # as it stands at the time of saying (after an opt-out, say)
         )
 
     if keyword is Keyword.OPT_OUT:
@@ -159,8 +159,7 @@ async def _answer(
         if conversation.status is ConversationStatus.BLOCKED:
             conversation = conversation.unblock(now)
             # An idle check that came while it was blocked ended the checks: start them again.
-            settings = await uow.conversation_settings.get(tenant.id)
-            await schedule_idle_check(uow, conversation, settings.conversation_idle_hours)
+            await schedule_idle_check(uow, conversation)
         await say(_resubscribed(tenant.name), Author.COMPLIANCE)
         return conversation, InboundOutcome.OPTED_IN
     if keyword is Keyword.HELP:

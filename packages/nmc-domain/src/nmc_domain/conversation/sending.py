@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from nmc_domain.compliance.contacts import Contact
 from nmc_domain.conversation.events import ConversationIdleCheck
 from nmc_domain.conversation.model import Conversation, ConversationStatus
 from nmc_domain.conversation.ports import ConversationUnitOfWork
+from nmc_domain.conversation.settings import SHORTEST_IDLE_HOURS
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.model import Author, OutboundMessage
 from nmc_domain.shared.errors import PermissionDenied
@@ -27,13 +29,15 @@ async def queue_text(
     body: str,
     author: Author,
     now: datetime,
+    contact: Contact | None = None,
 ) -> OutboundMessage | None:
     """Store the text and queue it for the worker; None when the gate says no (nothing stored).
 
     A person's text is refused loudly instead (PermissionDenied): they asked, and should know.
     """
     compliance_reply = author is Author.COMPLIANCE
-    contact = await uow.contacts.get(conversation.tenant_id, conversation.caller)
+    if contact is None:  # callers that hold the contact (locked) pass it
+        contact = await uow.contacts.get(conversation.tenant_id, conversation.caller)
     blocked = conversation.status is ConversationStatus.BLOCKED and not compliance_reply
     if blocked or not contact.may_receive(compliance_reply=compliance_reply):
         if author is Author.PERSON:
@@ -55,10 +59,15 @@ async def queue_text(
 
 
 async def schedule_idle_check(
-    uow: ConversationUnitOfWork, conversation: Conversation, hours: int
+    uow: ConversationUnitOfWork, conversation: Conversation, hours: int | None = None
 ) -> None:
-    """Have the worker look at the conversation when it may have gone silent long enough."""
-    due = conversation.idle_since() + timedelta(hours=hours)
+    """Have the worker look at the conversation when it may have gone silent long enough.
+
+    Without `hours`, after the shortest idle time any tenant may set: the check reads the
+    tenant's setting and looks again later if need be, so the hot paths that open
+    conversations do not read the settings.
+    """
+    due = conversation.idle_since() + timedelta(hours=hours or SHORTEST_IDLE_HOURS)
     await uow.outbox.add(
         ConversationIdleCheck(conversation.tenant_id, conversation.id), not_before=due
     )

@@ -12,10 +12,16 @@ import attrs
 
 from nmc_domain.shared.errors import InvalidInput
 
-__all__ = ["DEFAULT_DISCLOSURE", "ConversationSettings", "change_conversation_settings"]
+__all__ = [
+    "DEFAULT_DISCLOSURE",
+    "SHORTEST_IDLE_HOURS",
+    "ConversationSettings",
+    "change_conversation_settings",
+]
 
 DEFAULT_DISCLOSURE = "Automated assistant for {business_name}"
 _IDLE_HOURS = (1, 720)
+SHORTEST_IDLE_HOURS = _IDLE_HOURS[0]
 _MAX_LINE = 100
 
 

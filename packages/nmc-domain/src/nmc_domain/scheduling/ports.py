@@ -56,6 +56,13 @@ class BusinessHoursRepository(Protocol):
 
     async def replace(self, tenant_id: UUID, hours: WeeklyHours) -> None: ...
 
+    async def with_closures(
+        self, tenant_id: UUID, first: date, last: date
+    ) -> tuple[WeeklyHours, frozenset[date]]:
+        """The hours and the closed dates from `first` to `last`, in one read (the text-back's
+        hot path asks whether the business is open)."""
+        ...
+
 
 class ClosureRepository(Protocol):
     """Dated closures; one per date (a second raises Conflict naming `date`)."""

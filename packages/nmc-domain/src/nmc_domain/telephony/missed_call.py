@@ -130,8 +130,7 @@ async def _missed(
         result, outcome=ReportOutcome.CONVERSATION_OPEN, conversation_id=conversation.id
     )
     if opened:
-        settings = await uow.conversation_settings.get(tenant.id)
-        await schedule_idle_check(uow, conversation, settings.conversation_idle_hours)
+        await schedule_idle_check(uow, conversation)
         if contact.opted_out:
             conversation = conversation.block(now)
     conversation = conversation.touched(now)
@@ -140,7 +139,13 @@ async def _missed(
     elif opened or await _text_back_failed(uow, conversation):
         body = await text_back_body(uow, tenant, now)
         message = await queue_text(
-            uow, conversation, sender=report.called, body=body, author=Author.TEXT_BACK, now=now
+            uow,
+            conversation,
+            sender=report.called,
+            body=body,
+            author=Author.TEXT_BACK,
+            now=now,
+            contact=contact,
         )
         if message is not None:
             conversation = attrs.evolve(conversation, text_back_id=message.id)
@@ -161,13 +166,14 @@ async def _text_back_failed(uow: TelephonyUnitOfWork, conversation: Conversation
 async def text_back_body(uow: TelephonyUnitOfWork, tenant: Tenant, now: datetime) -> str:
     """The text-back, or the after-hours one when the business is closed at the call's time
     in its own zone (saying when it opens next)."""
-    hours = await uow.business_hours.get(tenant.id)
+    zone = ZoneInfo(tenant.timezone)
+    today = now.astimezone(zone).date()
+    hours, closed = await uow.business_hours.with_closures(
+        tenant.id, today, today + timedelta(days=15)
+    )
     normal = tenant.text_back_template.render(business_name=tenant.name)
     if not hours.periods:
         return normal
-    zone = ZoneInfo(tenant.timezone)
-    today = now.astimezone(zone).date()
-    closed = await uow.closures.between(tenant.id, today, today + timedelta(days=15))
     if is_open(hours, closed, zone, now):
         return normal
     opens = next_opening(hours, closed, zone, now)

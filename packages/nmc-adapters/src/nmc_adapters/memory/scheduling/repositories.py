@@ -77,6 +77,7 @@ class InMemoryTechnicians:
 
 class InMemoryBusinessHours:
     def __init__(self, views: Views) -> None:
+        self._views = views
         self._rows: ChainMap[UUID, WeeklyHours] = views["business_hours"]
         self._tenants = views["tenants"]
 
@@ -86,6 +87,12 @@ class InMemoryBusinessHours:
     async def replace(self, tenant_id: UUID, hours: WeeklyHours) -> None:
         require_tenant(self._tenants, tenant_id)
         self._rows[tenant_id] = hours
+
+    async def with_closures(
+        self, tenant_id: UUID, first: date, last: date
+    ) -> tuple[WeeklyHours, frozenset[date]]:
+        closed = InMemoryClosures(self._views)
+        return await self.get(tenant_id), await closed.between(tenant_id, first, last)
 
 
 class InMemorySchedulingSettings:

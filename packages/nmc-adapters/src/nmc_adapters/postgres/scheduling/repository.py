@@ -116,6 +116,16 @@ class PgBusinessHours:
         params = {"tenant_id": tenant_id, "periods": Jsonb(_hours_json(hours))}
         await self._db.run(_HOURS_PUT, params)
 
+    async def with_closures(
+        self, tenant_id: UUID, first: date, last: date
+    ) -> tuple[WeeklyHours, frozenset[date]]:
+        params = {"tenant_id": tenant_id, "first_day": first, "last_day": last}
+        hours, closed = await self._db.all_many([(_HOURS_GET, params), (_WINDOW_CLOSURES, params)])
+        return (
+            _hours(hours[0]["periods"]) if hours else WeeklyHours(),
+            frozenset(row["day"] for row in closed),
+        )
+
 
 SETTINGS = RowMapper(SchedulingSettings)
 _SETTINGS_GET = compiled(

@@ -96,7 +96,8 @@ class OutboxQueue(Protocol):
     """Consumer side of the outbox; safe with several workers at once."""
 
     async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
-        """Up to `limit` due rows, oldest first, hidden from other workers for the lease."""
+        """Up to `limit` due rows, the earliest due first (then by id), hidden from other
+        workers for the lease."""
         ...
 
     async def complete(self, item_ids: Sequence[int]) -> None:

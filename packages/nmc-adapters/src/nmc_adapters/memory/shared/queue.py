@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nmc_adapters.memory.shared.records import OutboxRow
 from nmc_adapters.memory.store import InMemoryStore
@@ -23,7 +23,7 @@ class InMemoryOutboxQueue:
 
     async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
         now = self._store.now
-        due = sorted((row for row in self._store.outbox_rows if row.is_due(now)), key=_by_id)
+        due = sorted((row for row in self._store.outbox_rows if row.is_due(now)), key=_by_due)
         claimed = due[: max(limit, 0)]
         for row in claimed:
             row.available_at = now + timedelta(seconds=lease_seconds)
@@ -59,8 +59,8 @@ class InMemoryOutboxQueue:
         return row if row.dispatched_at is None and row.dead_at is None else None
 
 
-def _by_id(row: OutboxRow) -> int:
-    return row.id
+def _by_due(row: OutboxRow) -> tuple[datetime, int]:
+    return (row.available_at, row.id)
 
 
 class InMemoryWakeups:

@@ -25,14 +25,16 @@ __all__ = ["CHANNEL", "Connect", "PgOutbox", "PgOutboxQueue", "PgWakeups"]
 CHANNEL = "nmc_outbox"  # the insert trigger NOTIFYs this channel (migration 0001)
 log = structlog.get_logger("nmc.outbox")
 
-# Claim due rows in id order; SKIP LOCKED lets several workers claim disjoint batches, and the
-# lease (available_at pushed forward) hides a claimed row until it is finished or the worker
-# that holds it has died — without keeping a transaction open during the provider call.
+# Claim due rows, earliest due first (then by id: rows written together go in order), by the
+# (available_at, id) index: timers set for later never get walked. SKIP LOCKED lets several
+# workers claim disjoint batches, and the lease (available_at pushed forward) hides a claimed
+# row until it is finished or the worker that holds it has died, without keeping a
+# transaction open during the provider call.
 _CLAIM = b"""
     WITH due AS (
         SELECT id FROM outbox_events
         WHERE dispatched_at IS NULL AND dead_at IS NULL AND available_at <= now()
-        ORDER BY id
+        ORDER BY available_at, id
         LIMIT %(limit)s::integer
         FOR UPDATE SKIP LOCKED
     )

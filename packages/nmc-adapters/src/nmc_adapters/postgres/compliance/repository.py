@@ -62,12 +62,10 @@ _CONTACT_GET = locks(
         contacts.c.tenant_id == bindparam("tenant_id"), contacts.c.phone == bindparam("phone")
     )
 )
-# A lock needs a row: make sure there is one (a number never seen has the defaults).
-_CONTACT_ENSURE = compiled(
-    pg_insert(contacts)
-    .values(tenant_id=bindparam("tenant_id"), phone=bindparam("phone"))
-    .on_conflict_do_nothing()
-)
+_CONTACT_LOCK = {
+    RowLock.SHARE: b"SELECT pg_advisory_xact_lock_shared(hashtextextended(%(key)s::text, 0))",
+    RowLock.UPDATE: b"SELECT pg_advisory_xact_lock(hashtextextended(%(key)s::text, 0))",
+}
 _CONTACT_SAVE = compiled(
     pg_insert(contacts)
     .values({c: bindparam(c) for c in CONTACTS.columns})
@@ -80,16 +78,18 @@ _CONTACT_SAVE = compiled(
 
 
 class PgContacts:
-    """Each number's state; locks are taken on the contact's row (created if need be)."""
+    """Each number's state. The lock is a transaction-level advisory lock on (tenant, number),
+    shared for SHARE and exclusive for UPDATE: most numbers never get a row (nobody opted out),
+    and a send's shared lock then writes nothing at all."""
 
     def __init__(self, db: Db) -> None:
         self._db = db
 
     async def get(self, tenant_id: UUID, phone: str, *, lock: RowLock = RowLock.NONE) -> Contact:
-        params = {"tenant_id": tenant_id, "phone": phone}
+        params = {"tenant_id": tenant_id, "phone": phone, "key": f"contact:{tenant_id}:{phone}"}
         if lock is not RowLock.NONE:
-            await self._db.run(_CONTACT_ENSURE, params)
-        row = await self._db.one(_CONTACT_GET[lock], params)
+            await self._db.run(_CONTACT_LOCK[lock], params)
+        row = await self._db.one(_CONTACT_GET[RowLock.NONE], params)
         return Contact(tenant_id, phone) if row is None else CONTACTS.value(row)
 
     async def save(self, contact: Contact) -> None:

@@ -48,13 +48,8 @@ outbox_events = Table(
     timestamp("dispatched_at", nullable=True),
     timestamp("dead_at", nullable=True),
     timestamp("created_at", now=True),
-    # Pending rows in id order; dispatched and dead rows drop out.
-    Index(
-        "outbox_events_pending",
-        "id",
-        postgresql_where=sql_text("dispatched_at IS NULL AND dead_at IS NULL"),
-    ),
-    # The claim finds due rows by time: timers set for later (idle checks) must not be walked.
+    # Pending rows by due time (dispatched and dead rows drop out): the claim finds due rows
+    # without walking timers set for later (idle checks).
     Index(
         "outbox_events_due",
         "available_at",

@@ -1044,3 +1044,24 @@ async def test_the_daily_limit_sees_the_whole_of_a_25_hour_day() -> None:
     assert found.slots == ()
     with pytest.raises(SlotTaken):
         await hold_slot(new_uow(), owner, HoldRequest(item.id, dana.id, late, OTHER_CALLER))
+
+
+async def test_a_start_at_the_end_of_the_window_sees_what_follows_it(shop: Shop) -> None:
+    # The 90-minute flush from 09:00 would run into the hold at 10:00, which starts after the
+    # window asked about: it must still count.
+    await shop.hold(jan(7, "10:00"))
+
+    starts = [local(slot) for slot in await shop.slots(jan(7, "08:00"), jan(7, "09:00"))]
+
+    assert starts == ["07 08:00", "07 08:30"]
+
+
+async def test_a_hold_sees_a_claim_inside_its_buffer(shop: Shop) -> None:
+    await update_settings(shop.uow(), shop.owner, buffer_minutes=15)
+    await shop.hold(jan(7, "10:00"))
+
+    # 08:30 to 10:00, then 15 minutes of buffer: the hold at 10:00 is in the way.
+    with pytest.raises(SlotTaken):
+        await shop.hold(jan(7, "08:30"), contact_phone=OTHER_CALLER)
+    starts = [local(slot) for slot in await shop.slots(jan(7, "08:00"), jan(7, "08:30"))]
+    assert starts == ["07 08:00"]

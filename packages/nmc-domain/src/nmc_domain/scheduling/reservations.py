@@ -21,6 +21,7 @@ from nmc_domain.scheduling.booking import Booking, BookingStatus, new_hold
 from nmc_domain.scheduling.errors import NotBookable, SlotTaken
 from nmc_domain.scheduling.model import Technician
 from nmc_domain.scheduling.ports import SchedulingUnitOfWork
+from nmc_domain.scheduling.settings import SETTING_RANGES
 from nmc_domain.shared.errors import Conflict, InvalidInput, NotFound, TenantNotFound
 from nmc_domain.shared.pages import Page, PageKey, check_limit, page_of
 from nmc_domain.shared.phone import is_e164
@@ -55,6 +56,9 @@ MAX_OFFERS = 100
 # the read itself.
 _MARGIN = timedelta(hours=26)
 _FIRST_READ = timedelta(days=2)
+# A job checked near the end of what was read still runs on, with its buffer after it: the
+# read reaches that far past the last start in question (the buffer is known only once read).
+_LONGEST_BUFFER = timedelta(minutes=SETTING_RANGES["buffer_minutes"][1])
 
 
 @attrs.frozen
@@ -161,13 +165,14 @@ async def search(
     only when it did not yield enough (a calendar read is most of a search's cost).
     """
     reach = _FIRST_READ
+    duration = timedelta(minutes=item.duration_minutes)
     while True:
         until = min(end, start + reach)
-        calendar = await load_calendar(uow, tenant, start, until)
+        calendar = await load_calendar(uow, tenant, start, until + duration + _LONGEST_BUFFER)
         slots = find_slots(
             calendar,
             item_id=item.id,
-            duration=timedelta(minutes=item.duration_minutes),
+            duration=duration,
             window_start=start,
             window_end=until,
             limit=limit,
@@ -213,7 +218,7 @@ async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldReq
         raise NotBookable(f"this technician {reason}", field="technician_id")
     duration = timedelta(minutes=item.duration_minutes)
     await uow.bookings.lock_technician(tenant.id, technician.id)
-    end = request.start + duration
+    end = request.start + duration + _LONGEST_BUFFER
     calendar = await load_calendar(uow, tenant, request.start, end, technician.id)
     check_bookable(calendar, technician, request.start, duration)
     settings = calendar.settings
@@ -366,7 +371,8 @@ async def reschedule_appointment(
         for locked in sorted({appointment.technician_id, technician.id}, key=str):
             await uow.bookings.lock_technician(tenant.id, locked)
         duration = appointment.end - appointment.start
-        calendar = await load_calendar(uow, tenant, start, start + duration, technician.id)
+        end = start + duration + _LONGEST_BUFFER
+        calendar = await load_calendar(uow, tenant, start, end, technician.id)
         check_bookable(calendar, technician, start, duration)
         buffer = timedelta(minutes=calendar.settings.buffer_minutes)
         if not is_free(

@@ -1065,3 +1065,25 @@ async def test_a_hold_sees_a_claim_inside_its_buffer(shop: Shop) -> None:
         await shop.hold(jan(7, "08:30"), contact_phone=OTHER_CALLER)
     starts = [local(slot) for slot in await shop.slots(jan(7, "08:00"), jan(7, "08:30"))]
     assert starts == ["07 08:00"]
+
+
+async def test_a_search_read_in_stretches_finds_each_start_and_each_day_once(shop: Shop) -> None:
+    # The first stretch read is two days: from Monday 14:00 it ends Wednesday 14:00, a start
+    # both stretches see, on a day both see.
+    found = await shop.slots(jan(6, "14:00"), jan(16, "00:00"))
+    starts = [local(slot) for slot in found]
+    assert len(starts) == len(set(starts)) == 4 + 48 + 36
+    assert starts[:6] == ["06 14:00", "06 14:30", "06 15:00", "06 15:30", "07 08:00", "07 08:30"]
+    assert "08 14:00" in starts
+
+    by_day = await shop.slots(jan(6, "14:00"), jan(16, "00:00"), spread_day=True)
+    assert [local(slot) for slot in by_day] == [
+        "06 14:00",
+        "07 08:00",
+        "08 08:00",
+        "09 08:00",
+        "10 08:00",
+        "13 08:00",
+        "14 08:00",
+        "15 08:00",
+    ]

@@ -114,14 +114,23 @@ class _Blocked:
         # The longest interval bounds how far back an overlapping one may start.
         self._longest = max((end - start for start, end in self._intervals), default=timedelta(0))
 
+    def free_from(self, start: datetime, length: timedelta) -> datetime:
+        """The earliest instant at or after `start` from which `length` is free of them all."""
+        intervals, at = self._intervals, start
+        index = bisect.bisect_left(self._starts, start - self._longest)
+        # Sorted by start: once one starts at or after the end of the time asked for, so do
+        # the rest. An overlapping one pushes the time asked for past its end.
+        while index < len(intervals):
+            other_start, other_end = intervals[index]
+            if other_start >= at + length:
+                break
+            if other_end > at:
+                at = other_end
+            index += 1
+        return at
+
     def overlaps(self, start: datetime, end: datetime) -> bool:
-        first = bisect.bisect_left(self._starts, start - self._longest)
-        for other_start, other_end in self._intervals[first:]:
-            if other_start >= end:
-                return False
-            if other_end > start:
-                return True
-        return False
+        return self.free_from(start, end - start) != start
 
 
 @attrs.frozen
@@ -135,12 +144,19 @@ class _Claims:
 def _claims_by_technician(calendar: Calendar, ignore: UUID | None = None) -> dict[UUID, _Claims]:
     """Everyone's claims, grouped in one pass (a calendar holds hundreds of bookings)."""
     found: dict[UUID, _Claims] = {}
+
+    def of(technician_id: UUID) -> _Claims:
+        claims = found.get(technician_id)
+        if claims is None:
+            claims = found[technician_id] = _Claims([], [])
+        return claims
+
     for block in calendar.busy:
-        found.setdefault(block.technician_id, _Claims([], [])).busy.append((block.start, block.end))
+        of(block.technician_id).busy.append((block.start, block.end))
     now = calendar.now
     for booking in calendar.bookings:
         if booking.id != ignore and booking.live(now):
-            found.setdefault(booking.technician_id, _Claims([], [])).booked.append(booking)
+            of(booking.technician_id).booked.append(booking)
     return found
 
 
@@ -220,12 +236,19 @@ class _Clock:
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._instants: dict[tuple[date, int], datetime | None] = {}
+        self._bounds: dict[tuple[date, int, int], tuple[datetime, datetime]] = {}
 
     def at(self, day: date, minute: int) -> datetime | None:
         key = (day, minute)
         if key not in self._instants:
             self._instants[key] = _wall(day, minute, self.zone)
         return self._instants[key]
+
+    def bounds(self, day: date, period: Period) -> tuple[datetime, datetime]:
+        key = (day, period.start, period.end)
+        if key not in self._bounds:
+            self._bounds[key] = period_bounds(day, period, self.zone)
+        return self._bounds[key]
 
 
 def _technician_slots(
@@ -238,7 +261,7 @@ def _technician_slots(
     jobs: dict[date, int],
     clock: _Clock,
 ) -> Iterator[Slot]:
-    zone, settings = calendar.zone, calendar.settings
+    settings = calendar.settings
     limit = settings.daily_limit_per_technician
     if limit is not None and jobs.get(day, 0) >= limit:
         return
@@ -246,15 +269,18 @@ def _technician_slots(
     step = settings.slot_granularity_minutes
     low, high = window
     for period in calendar.hours_of(technician).on(day.weekday()):
-        _, closes = period_bounds(day, period, zone)
+        _, closes = clock.bounds(day, period)
+        # Before `free` the technician is taken: starts up to there need no look at the claims.
+        free = low
         for minute in range(period.start, period.end, step):
             start = clock.at(day, minute)
-            if start is None or start < low:
+            if start is None or start < free:
                 continue
             end = start + duration
             if start > high or end > closes:
                 break
-            if not blocked.overlaps(start, end + buffer):
+            free = blocked.free_from(start, duration + buffer)
+            if free == start:
                 yield Slot(technician.id, start, end)
 
 
@@ -286,11 +312,12 @@ def find_slots(
         key=lambda technician: str(technician.id),
     )
     claims = _claims_by_technician(calendar)
+    counted = calendar.settings.daily_limit_per_technician  # jobs a day matter only with a limit
     prepared = [
         (
             technician,
             _blocked(claims.get(technician.id)),
-            _jobs_per_day(claims.get(technician.id), zone),
+            {} if counted is None else _jobs_per_day(claims.get(technician.id), zone),
         )
         for technician in technicians
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -16,7 +17,14 @@ from nmc_domain.catalog.model import ServiceItem
 from nmc_domain.catalog.quotes import quote_for
 from nmc_domain.identity.access import authorize
 from nmc_domain.identity.model import Principal
-from nmc_domain.scheduling.availability import Calendar, Slot, check_bookable, find_slots, is_free
+from nmc_domain.scheduling.availability import (
+    Calendar,
+    Slot,
+    check_bookable,
+    find_slots,
+    is_free,
+    local_day,
+)
 from nmc_domain.scheduling.booking import Booking, BookingStatus, new_hold
 from nmc_domain.scheduling.errors import NotBookable, SlotTaken
 from nmc_domain.scheduling.model import Technician
@@ -161,27 +169,39 @@ async def search(
 ) -> tuple[Slot, ...]:
     """The earliest free starts in [start, end], in this unit of work.
 
-    Most searches fill up in the first days: a short window is read first, and a longer one
-    only when it did not yield enough (a calendar read is most of a search's cost).
+    Most searches fill up in the first days: a short stretch is read first, and only when it
+    did not yield enough the next, four times longer, one after it (a calendar read is most of
+    a search's cost, and no stretch is read or searched twice). A start at a stretch's end may
+    be found again at the next one's beginning, and with `spread_day` the day a stretch ends in
+    may be found again: one more slot is asked for than still needed, and repeats are dropped.
     """
-    reach = _FIRST_READ
     duration = timedelta(minutes=item.duration_minutes)
+    zone = ZoneInfo(tenant.timezone)
+    found: list[Slot] = []
+    low, reach = start, _FIRST_READ
     while True:
-        until = min(end, start + reach)
-        calendar = await load_calendar(uow, tenant, start, until + duration + _LONGEST_BUFFER)
+        until = min(end, low + reach)
+        calendar = await load_calendar(uow, tenant, low, until + duration + _LONGEST_BUFFER)
         slots = find_slots(
             calendar,
             item_id=item.id,
             duration=duration,
-            window_start=start,
+            window_start=low,
             window_end=until,
-            limit=limit,
+            limit=limit - len(found) + 1,
             technician_id=technician_id,
             spread_day=spread_day,
         )
-        if len(slots) >= limit or until >= end or until >= calendar.latest:
-            return tuple(slots)
-        reach *= 4
+        starts = {slot.start for slot in found}
+        days = {local_day(slot.start, zone) for slot in found} if spread_day else set()
+        for slot in slots:
+            if len(found) < limit and slot.start not in starts:
+                if spread_day and local_day(slot.start, zone) in days:
+                    continue
+                found.append(slot)
+        if len(found) >= limit or until >= end or until >= calendar.latest:
+            return tuple(found)
+        low, reach = until, reach * 4
 
 
 @attrs.frozen

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from nmc_domain.catalog.model import ServiceItem
+from nmc_domain.scheduling.availability import Taken
 from nmc_domain.scheduling.booking import Booking, BookingStatus
 from nmc_domain.scheduling.errors import SlotTaken
 from nmc_domain.scheduling.model import (
@@ -607,6 +608,9 @@ async def test_the_window_reads_what_availability_needs(schedule: Schedule) -> N
         schedule.booking(
             6, 7, technician=schedule.ruiz, expires_at=schedule.now - timedelta(hours=1)
         ),
+        # Back to back: one stretch of taken time.
+        schedule.booking(12, 13, status=BookingStatus.BOOKED),
+        schedule.booking(13, 14),
     ]
     bookings_out = [
         schedule.booking(-2, -1),
@@ -663,6 +667,23 @@ async def test_the_window_reads_what_availability_needs(schedule: Schedule) -> N
         assert mine.technicians == ((schedule.ruiz,) if who == ruiz else ())
         assert list(mine.busy) == [b for b in blocks_in if b.technician_id == who]
         assert list(mine.bookings) == [b for b in bookings_in if b.technician_id == who]
+
+    # Merged: the time live bookings take instead of the bookings; the expired hold takes none.
+    for who in (None, schedule.dana.id, schedule.ruiz.id):
+        merged = await schedule.run(
+            lambda uow, who=who: uow.calendar.window(
+                tenant_id, schedule.at(0), schedule.at(24), who, merged=True
+            ),
+            commit=False,
+        )
+        dana = [(-1, 0.5), (5, 6), (12, 14)] if who != schedule.ruiz.id else []
+        assert merged.bookings == ()
+        assert sorted(merged.taken, key=lambda t: t.start) == [
+            Taken(schedule.dana.id, schedule.at(start), schedule.at(end)) for start, end in dana
+        ]
+        assert sorted(merged.busy, key=lambda b: b.id) == sorted(
+            (b for b in blocks_in if who in (None, b.technician_id)), key=lambda b: b.id
+        )
 
 
 async def test_an_empty_tenant_reads_defaults(schedule: Schedule) -> None:

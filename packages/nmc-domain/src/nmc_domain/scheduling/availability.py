@@ -20,7 +20,7 @@ from nmc_domain.scheduling.errors import NotBookable
 from nmc_domain.scheduling.model import BusyBlock, Period, Technician, WeeklyHours
 from nmc_domain.scheduling.settings import SchedulingSettings
 
-__all__ = ["Calendar", "Slot", "check_bookable", "find_slots", "is_free", "local_day"]
+__all__ = ["Calendar", "Slot", "Taken", "check_bookable", "find_slots", "is_free", "local_day"]
 
 _MINUTE = timedelta(minutes=1)
 
@@ -35,10 +35,23 @@ class Slot:
 
 
 @attrs.frozen
+class Taken:
+    """A stretch of one technician's time that live holds and appointments take (with their
+    buffers); a store may merge back-to-back ones."""
+
+    technician_id: UUID
+    start: datetime
+    end: datetime
+
+
+@attrs.frozen
 class Calendar:
     """What availability is computed from: one tenant's schedule as of `now`.
 
-    `busy` and `bookings` need only cover the window being searched (with a day's margin).
+    `busy`, `bookings` and `taken` need only cover the window being searched (with a day's
+    margin). The live bookings come either one by one in `bookings` (the daily limit counts
+    them, a move leaves its own out) or as the time they take in `taken`, which is cheaper to
+    read when the calendar is full.
     """
 
     timezone: str
@@ -49,6 +62,7 @@ class Calendar:
     busy: tuple[BusyBlock, ...]
     bookings: tuple[Booking, ...]
     now: datetime
+    taken: tuple[Taken, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -153,6 +167,8 @@ def _claims_by_technician(calendar: Calendar, ignore: UUID | None = None) -> dic
 
     for block in calendar.busy:
         of(block.technician_id).busy.append((block.start, block.end))
+    for taken in calendar.taken:
+        of(taken.technician_id).busy.append((taken.start, taken.end))
     now = calendar.now
     for booking in calendar.bookings:
         if booking.id != ignore and booking.live(now):
@@ -244,6 +260,15 @@ class _Clock:
             self._instants[key] = _wall(day, minute, self.zone)
         return self._instants[key]
 
+    def grid_minute(self, day: date, instant: datetime, origin: int, step: int) -> int:
+        """The first minute of `day`'s grid (`origin` + k * `step`) at which the clocks read
+        `instant`'s wall time or later (past 1440 when that is another day)."""
+        local = instant.astimezone(self.zone)
+        minute = (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+        if local.second or local.microsecond:
+            minute += 1
+        return origin + max(0, -(-(minute - origin) // step)) * step
+
     def bounds(self, day: date, period: Period) -> tuple[datetime, datetime]:
         key = (day, period.start, period.end)
         if key not in self._bounds:
@@ -271,10 +296,11 @@ def _technician_slots(
     for period in calendar.hours_of(technician).on(day.weekday()):
         _, closes = clock.bounds(day, period)
         # Before `free` the technician is taken: starts up to there need no look at the claims.
-        free = low
-        for minute in range(period.start, period.end, step):
+        free, minute = low, period.start
+        while minute < period.end:
             start = clock.at(day, minute)
             if start is None or start < free:
+                minute += step
                 continue
             end = start + duration
             if start > high or end > closes:
@@ -282,6 +308,9 @@ def _technician_slots(
             free = blocked.free_from(start, duration + buffer)
             if free == start:
                 yield Slot(technician.id, start, end)
+            # On to the first start of the grid the clocks show at `free` or later (in a
+            # repeated hour that may be a little early; the test above skips it).
+            minute = max(minute + step, clock.grid_minute(day, free, period.start, step))
 
 
 def find_slots(

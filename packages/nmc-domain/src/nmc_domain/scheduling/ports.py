@@ -11,6 +11,7 @@ from uuid import UUID
 import attrs
 
 from nmc_domain.catalog.ports import CatalogUnitOfWork
+from nmc_domain.scheduling.availability import Taken
 from nmc_domain.scheduling.booking import Booking
 from nmc_domain.scheduling.model import BusyBlock, Closure, Technician, WeeklyHours
 from nmc_domain.scheduling.settings import SchedulingSettings
@@ -155,16 +156,28 @@ class CalendarWindow:
     closures: frozenset[date]
     busy: tuple[BusyBlock, ...]
     bookings: tuple[Booking, ...]
+    taken: tuple[Taken, ...] = ()
 
 
 class CalendarReader(Protocol):
     """One read of a whole window (in one round trip where the store can)."""
 
     async def window(
-        self, tenant_id: UUID, start: datetime, end: datetime, technician_id: UUID | None = None
+        self,
+        tenant_id: UUID,
+        start: datetime,
+        end: datetime,
+        technician_id: UUID | None = None,
+        *,
+        merged: bool = False,
     ) -> CalendarWindow:
         """Settings, hours, active technicians, closures, and the busy blocks and active
-        bookings overlapping [start, end) (of one technician only, when given)."""
+        bookings overlapping [start, end) (of one technician only, when given).
+
+        `merged`: instead of the bookings, the time the live ones take as of the
+        transaction's now (start to blocked_until), in `taken`, back-to-back and overlapping
+        stretches of one technician merged where the store can.
+        """
         ...
 
 

@@ -90,14 +90,20 @@ async def load_calendar(
     start: datetime,
     end: datetime,
     technician_id: UUID | None = None,
+    *,
+    each_booking: bool = False,
 ) -> Calendar:
     """The tenant's schedule around [start, end) (one technician's, when given), as of the
     database's now.
 
-    The read finds every claim overlapping the window by itself; only a daily limit needs the
-    whole local days around it, so the wider read is made only for tenants that set one.
+    The read finds every claim overlapping the window by itself, and only the time the live
+    bookings take (a full calendar holds thousands). A daily limit counts the jobs of whole
+    local days around the window, so for tenants that set one the bookings are read again,
+    one by one and wider; `each_booking` asks for them one by one anyway.
     """
-    window = await uow.calendar.window(tenant.id, start, end, technician_id)
+    window = await uow.calendar.window(
+        tenant.id, start, end, technician_id, merged=not each_booking
+    )
     if window.settings.daily_limit_per_technician is not None:
         window = await uow.calendar.window(tenant.id, start - _MARGIN, end + _MARGIN, technician_id)
     return Calendar(
@@ -108,6 +114,7 @@ async def load_calendar(
         closures=window.closures,
         busy=window.busy,
         bookings=window.bookings,
+        taken=window.taken,
         now=await uow.now(),
     )
 
@@ -392,7 +399,8 @@ async def reschedule_appointment(
             await uow.bookings.lock_technician(tenant.id, locked)
         duration = appointment.end - appointment.start
         end = start + duration + _LONGEST_BUFFER
-        calendar = await load_calendar(uow, tenant, start, end, technician.id)
+        # One by one: the appointment's own time is left out.
+        calendar = await load_calendar(uow, tenant, start, end, technician.id, each_booking=True)
         check_bookable(calendar, technician, start, duration)
         buffer = timedelta(minutes=calendar.settings.buffer_minutes)
         if not is_free(

@@ -38,6 +38,6 @@ CONTEXT = MemoryContext(
         "closures": lambda views, _: InMemoryClosures(dict(views)),
         "busy_blocks": lambda views, _: InMemoryBusyBlocks(dict(views)),
         "bookings": lambda views, session: InMemoryBookings(dict(views), session),
-        "calendar": lambda views, _: InMemoryCalendar(dict(views)),
+        "calendar": lambda views, session: InMemoryCalendar(dict(views), session),
     },
 )

@@ -12,6 +12,7 @@ import attrs
 
 from nmc_adapters.memory.spec import Session, require_tenant
 from nmc_adapters.memory.tables import Key, page
+from nmc_domain.scheduling.availability import Taken
 from nmc_domain.scheduling.booking import Booking, BookingStatus
 from nmc_domain.scheduling.errors import SlotTaken
 from nmc_domain.scheduling.model import BusyBlock, Closure, Technician, WeeklyHours
@@ -234,18 +235,43 @@ class InMemoryBookings:
         return ordered[: max(limit, 0)]
 
 
+def _merged(bookings: Sequence[Booking]) -> tuple[Taken, ...]:
+    """Each technician's taken time, back-to-back and overlapping stretches joined (as
+    PostgreSQL's range_agg does)."""
+    merged: list[Taken] = []
+    for booking in sorted(bookings, key=lambda b: (str(b.technician_id), b.start)):
+        last = merged[-1] if merged else None
+        if last and last.technician_id == booking.technician_id and booking.start <= last.end:
+            merged[-1] = attrs.evolve(last, end=max(last.end, booking.blocked_until))
+        else:
+            merged.append(Taken(booking.technician_id, booking.start, booking.blocked_until))
+    return tuple(merged)
+
+
 class InMemoryCalendar:
-    def __init__(self, views: Views) -> None:
+    def __init__(self, views: Views, session: Session) -> None:
         self._views = views
+        self._session = session
 
     async def window(
-        self, tenant_id: UUID, start: datetime, end: datetime, technician_id: UUID | None = None
+        self,
+        tenant_id: UUID,
+        start: datetime,
+        end: datetime,
+        technician_id: UUID | None = None,
+        *,
+        merged: bool = False,
     ) -> CalendarWindow:
         views = self._views
 
         def mine(row: Any) -> bool:
             return technician_id is None or row.technician_id == technician_id
 
+        claims = tuple(
+            b
+            for b in _of(views["bookings"], tenant_id)
+            if b.active and b.start < end and start < b.blocked_until and mine(b)
+        )
         first: date = (start - timedelta(days=1)).date()
         last: date = (end + timedelta(days=1)).date()
         return CalendarWindow(
@@ -264,9 +290,6 @@ class InMemoryCalendar:
                 for b in _of(views["busy_blocks"], tenant_id)
                 if b.start < end and start < b.end and mine(b)
             ),
-            bookings=tuple(
-                b
-                for b in _of(views["bookings"], tenant_id)
-                if b.active and b.start < end and start < b.blocked_until and mine(b)
-            ),
+            bookings=() if merged else claims,
+            taken=_merged([b for b in claims if b.live(self._session.clock())]) if merged else (),
         )

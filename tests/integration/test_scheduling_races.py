@@ -395,6 +395,35 @@ async def _run(plan: Plan, database_url: str, shops: dict[str, Shop], tally: Cou
         await admin.dispose()
 
 
+async def test_a_hold_that_may_not_wait_skips_a_technician_being_claimed(
+    engine: AsyncEngine,
+) -> None:
+    """The assistant holds several times in one transaction without waiting: a technician
+    whose lock another transaction holds counts as taken (no wait, so no deadlock)."""
+    shop = await _open_shop(engine)
+    [technician] = await _technicians(engine, shop, 1)
+    request = HoldRequest(shop.item.id, technician.id, await _morning(engine, 1), caller_number())
+    async with PgUnitOfWork(engine) as first:
+        await first.bind_tenant(shop.tenant.id)
+        assert await first.bookings.lock_technician(shop.tenant.id, technician.id, wait=False)
+        async with PgUnitOfWork(engine) as second:
+            await second.bind_tenant(shop.tenant.id)
+            # Refused at once: waiting here, for the transaction above, would never end.
+            with pytest.raises(SlotTaken):
+                await place_hold(second, shop.tenant, request, wait=False)
+
+    # The first transaction is over: the same hold goes through.
+    async with PgUnitOfWork(engine) as third:
+        await third.bind_tenant(shop.tenant.id)
+        hold = await place_hold(third, shop.tenant, request, wait=False)
+        await third.commit()
+    assert (hold.technician_id, hold.start, hold.status) == (
+        technician.id,
+        request.start,
+        BookingStatus.HELD,
+    )
+
+
 def test_random_racing_claims_never_overlap(database_url: str) -> None:
     """Sync on purpose: each example runs in an event loop of its own (engines included), so the
     tally of what the examples reached can be asserted once hypothesis is done."""

@@ -61,8 +61,9 @@ def _apart(slot: Slot, chosen: Sequence[Offer]) -> bool:
 async def _hold_offers(
     uow: ConversationUnitOfWork, tenant: Tenant, conversation: Conversation, item: ServiceItem
 ) -> tuple[Offer, ...]:
-    """Hold up to three well-spread free times; a time lost to another conversation meanwhile
-    is skipped for the next candidate."""
+    """Hold up to three well-spread free times; a time lost to another conversation meanwhile,
+    or with a technician someone is claiming time of right now, is skipped for the next
+    candidate (holding several technicians' times without waiting cannot deadlock)."""
     now = await uow.now()
     slots = await search(uow, tenant, item, start=now, end=now + MAX_WINDOW, limit=_CANDIDATES)
     offers: list[Offer] = []
@@ -75,7 +76,7 @@ async def _hold_offers(
             item.id, slot.technician_id, slot.start, conversation.caller, conversation.id
         )
         try:
-            hold = await place_hold(uow, tenant, request)
+            hold = await place_hold(uow, tenant, request, wait=False)
         except (SlotTaken, NotBookable):
             continue
         offers.append(Offer(len(offers) + 1, hold.id, hold.technician_id, hold.start, hold.end))

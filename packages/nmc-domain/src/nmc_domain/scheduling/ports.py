@@ -111,8 +111,12 @@ class BookingRepository(Protocol):
     releasing the expired holds in its way in the same transaction.
     """
 
-    async def lock_technician(self, tenant_id: UUID, technician_id: UUID) -> None:
-        """Serialize claims on one technician until the unit of work ends."""
+    async def lock_technician(
+        self, tenant_id: UUID, technician_id: UUID, *, wait: bool = True
+    ) -> bool:
+        """Serialize claims on one technician until the unit of work ends (True). Without
+        `wait`, only when nobody holds the lock now: False when someone else is claiming that
+        technician's time at this moment (who takes several locks this way never deadlocks)."""
         ...
 
     async def claim(self, booking: Booking) -> None:

@@ -231,9 +231,13 @@ class HoldRequest:
     conversation_id: UUID | None = None
 
 
-async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldRequest) -> Booking:
+async def place_hold(
+    uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldRequest, *, wait: bool = True
+) -> Booking:
     """Claim the time in this unit of work (not committed): NotBookable (422) for a time that
-    can never be booked, SlotTaken (409) for one that is taken."""
+    can never be booked, SlotTaken (409) for one that is taken. Without `wait`, a technician
+    whose time someone else is claiming at this moment counts as taken too: who holds several
+    times in one unit of work never waits, so never deadlocks."""
     if not is_e164(request.contact_phone):
         raise InvalidInput("contact_phone", "expected an E.164 number like +14155550123")
     item = await _item(uow, tenant.id, request.item_id)
@@ -244,7 +248,8 @@ async def place_hold(uow: SchedulingUnitOfWork, tenant: Tenant, request: HoldReq
         reason = "is inactive" if not technician.active else "does not do this item"
         raise NotBookable(f"this technician {reason}", field="technician_id")
     duration = timedelta(minutes=item.duration_minutes)
-    await uow.bookings.lock_technician(tenant.id, technician.id)
+    if not await uow.bookings.lock_technician(tenant.id, technician.id, wait=wait):
+        raise SlotTaken()
     end = request.start + duration + _LONGEST_BUFFER
     calendar = await load_calendar(uow, tenant, request.start, end, technician.id)
     check_bookable(calendar, technician, request.start, duration)

@@ -165,9 +165,11 @@ class InMemoryBookings:
         self._technicians: ChainMap[Key, Technician] = views["technicians"]
         self._session = session
 
-    async def lock_technician(self, tenant_id: UUID, technician_id: UUID) -> None:
-        # One event loop, and use cases do not yield inside a unit of work: nothing to wait for.
-        return None
+    async def lock_technician(
+        self, tenant_id: UUID, technician_id: UUID, *, wait: bool = True
+    ) -> bool:
+        # One event loop, and use cases do not yield inside a unit of work: nobody else holds it.
+        return True
 
     def _claim(self, booking: Booking) -> None:
         now = self._session.clock()

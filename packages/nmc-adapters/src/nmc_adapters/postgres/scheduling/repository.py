@@ -222,6 +222,7 @@ BOOKINGS = RowMapper(
     extra={"active": lambda booking: booking.active},
 )
 _LOCK = b"SELECT pg_advisory_xact_lock(hashtextextended(%(key)s::text, 0))"
+_TRY_LOCK = b"SELECT pg_try_advisory_xact_lock(hashtextextended(%(key)s::text, 0)) AS locked"
 # Expired holds stop blocking in the transaction that claims their time.
 _RELEASE_EXPIRED = b"""
     UPDATE bookings SET status = 'expired', active = false, updated_at = now()
@@ -303,10 +304,15 @@ class PgBookings:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    async def lock_technician(self, tenant_id: UUID, technician_id: UUID) -> None:
+    async def lock_technician(
+        self, tenant_id: UUID, technician_id: UUID, *, wait: bool = True
+    ) -> bool:
         # Racing claims on one technician queue here, so the loser meets the winner's row as a
         # clean exclusion violation instead of a deadlock.
-        await self._db.one(_LOCK, {"key": f"{tenant_id}:{technician_id}"})
+        row = await self._db.one(
+            _LOCK if wait else _TRY_LOCK, {"key": f"{tenant_id}:{technician_id}"}
+        )
+        return wait or bool(row and row["locked"])
 
     async def _claim(self, sql: bytes, booking: Booking) -> None:
         row = BOOKINGS.row(booking)

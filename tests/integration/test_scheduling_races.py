@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork, create_engine
 from nmc_domain.catalog.model import ServiceItem, new_service_item
+from nmc_domain.conversation.assistant import RuleBasedAssistant
+from nmc_domain.conversation.inbound import InboundOutcome, InboundText, receive_text
 from nmc_domain.scheduling.booking import Booking, BookingStatus
 from nmc_domain.scheduling.errors import SlotTaken
 from nmc_domain.scheduling.model import BusyBlock, Technician, new_technician, weekly_hours
@@ -422,6 +424,35 @@ async def test_a_hold_that_may_not_wait_skips_a_technician_being_claimed(
         request.start,
         BookingStatus.HELD,
     )
+
+
+async def test_offers_go_round_a_technician_someone_is_claiming(engine: AsyncEngine) -> None:
+    """While another transaction claims one technician's time, a conversation's offers come
+    from the other technician at once: no wait, no hand-off, whichever order it tries them in."""
+    tenant, number = await onboard(lambda: PgUnitOfWork(engine))
+    item = new_service_item(
+        tenant_id=tenant.id, name="Valve Check", price_cents=9_900, duration_minutes=60
+    )
+    async with PgUnitOfWork(engine) as uow:
+        await uow.bind_tenant(tenant.id)
+        await uow.catalog.add(item)
+        await uow.business_hours.replace(tenant.id, ALL_DAY)
+        await uow.commit()
+    busy, free = await _technicians(engine, Shop(tenant, item), 2)
+    for attempt in range(4):  # conversations differ in the order they try technicians
+        async with PgUnitOfWork(engine) as other:
+            await other.bind_tenant(tenant.id)
+            assert await other.bookings.lock_technician(tenant.id, busy.id, wait=False)
+            text = InboundText(f"SM{uuid.uuid4().hex}", caller_number(), number, "valve check")
+            result = await receive_text(PgUnitOfWork(engine), RuleBasedAssistant(), text)
+        assert result.outcome is InboundOutcome.ANSWERED
+        async with PgUnitOfWork(engine) as uow:
+            await uow.bind_tenant(tenant.id)
+            conversation = await uow.conversations.get(tenant.id, result.conversation_id)
+        assert conversation is not None
+        offers = conversation.memory.offers
+        assert len(offers) == 3, attempt
+        assert {offer.technician_id for offer in offers} == {free.id}
 
 
 def test_random_racing_claims_never_overlap(database_url: str) -> None:

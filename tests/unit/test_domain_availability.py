@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from nmc_domain.scheduling.availability import (
     Calendar,
     Slot,
+    Taken,
     check_bookable,
     find_slots,
     is_free,
@@ -357,6 +358,51 @@ def test_under_the_daily_limit_each_start_goes_to_the_first_free_technician() ->
         (DANA, "Mon 10:00"),
         (DANA, "Mon 10:30"),
     ]
+
+
+def test_a_preferred_order_decides_whose_start_it_is() -> None:
+    cal = calendar(hours=MORNINGS, technicians=[tech(RUIZ), tech()])
+
+    def ruiz_first(technician: Technician) -> str:
+        return "0" if technician.id == RUIZ else "1"
+
+    assert {slot.technician_id for slot in slots(cal, limit=3)} == {DANA}  # by id
+    assert {slot.technician_id for slot in slots(cal, limit=3, prefer=ruiz_first)} == {RUIZ}
+
+
+def test_alternatives_give_each_start_on_every_technician_free_then() -> None:
+    cal = calendar(
+        hours=MORNINGS,
+        technicians=[tech(RUIZ), tech()],
+        bookings=[booking(jan(13, "08:30"), jan(13, "09:00"))],  # Dana's, 08:30 to 09:00
+    )
+
+    def ruiz_first(technician: Technician) -> str:
+        return "0" if technician.id == RUIZ else "1"
+
+    found = slots(cal, limit=3, prefer=ruiz_first, alternatives=True)
+
+    # Dana is taken from 08:30 to 09:00: her 90 minutes from 08:00 or 08:30 do not fit.
+    assert [(slot.technician_id, wall(slot)) for slot in found] == [
+        (RUIZ, "Mon 08:00"),
+        (RUIZ, "Mon 08:30"),
+        (RUIZ, "Mon 09:00"),
+        (DANA, "Mon 09:00"),
+    ]
+    by_day = slots(cal, end=jan(15, "00:00"), limit=2, spread_day=True, alternatives=True)
+    assert [(slot.technician_id, wall(slot)) for slot in by_day] == [
+        (RUIZ, "Mon 08:00"),
+        (DANA, "Tue 08:00"),
+        (RUIZ, "Tue 08:00"),
+    ]
+
+
+def test_time_taken_blocks_like_the_bookings_it_stands_for() -> None:
+    taken = (Taken(DANA, jan(13, "09:00"), jan(13, "10:00")),)
+    cal = attrs.evolve(calendar(), taken=taken)
+
+    assert walls(slots(cal, end=jan(13, "12:00"))) == ["Mon 10:00", "Mon 10:30"]
+    assert walls(slots(calendar(), end=jan(13, "12:00")))[:2] == ["Mon 08:00", "Mon 08:30"]
 
 
 def test_technicians_are_offered_only_for_the_items_they_do() -> None:

@@ -41,6 +41,7 @@ from nmc_domain.scheduling.reservations import (
     release,
     release_hold,
     reschedule_appointment,
+    search,
     technicians_for,
 )
 from nmc_domain.scheduling.settings import SchedulingSettings
@@ -1087,3 +1088,24 @@ async def test_a_search_read_in_stretches_finds_each_start_and_each_day_once(sho
         "14 08:00",
         "15 08:00",
     ]
+
+
+async def test_alternatives_across_stretches_count_starts_and_repeat_none(shop: Shop) -> None:
+    sam = await add_technician(shop.uow(), shop.owner, name="Sam Okafor")
+    async with shop.uow() as uow:
+        await uow.bind_tenant(shop.tenant.id)
+        item = await uow.catalog.get(shop.tenant.id, shop.flush)
+        assert item is not None
+        # Mon 4 starts, Tue 12, Wed 9 up to 14:00 (the first stretch's end, seen by both
+        # stretches): 25, then 14:30 and 15:00 from the second stretch.
+        found = await search(
+            uow, shop.tenant, item, start=jan(6, "14:00"), end=jan(16, "00:00"), limit=27,
+            alternatives=True,
+        )  # fmt: skip
+
+    pairs = [(slot.technician_id, local(slot)) for slot in found]
+    assert len(pairs) == len(set(pairs)) == 2 * 27
+    starts = sorted({local(slot) for slot in found})
+    assert len(starts) == 27
+    assert starts[-3:] == ["08 14:00", "08 14:30", "08 15:00"]
+    assert {who for who, start in pairs if start == "08 14:00"} == {shop.dana.id, sam.id}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import uuid5
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -18,6 +19,7 @@ from nmc_domain.conversation.ports import ConversationUnitOfWork
 from nmc_domain.scheduling.availability import Slot
 from nmc_domain.scheduling.booking import BookingStatus
 from nmc_domain.scheduling.errors import HoldExpired, NotBookable, SlotTaken
+from nmc_domain.scheduling.model import Technician
 from nmc_domain.scheduling.reservations import (
     MAX_WINDOW,
     HoldRequest,
@@ -61,16 +63,32 @@ def _apart(slot: Slot, chosen: Sequence[Offer]) -> bool:
 async def _hold_offers(
     uow: ConversationUnitOfWork, tenant: Tenant, conversation: Conversation, item: ServiceItem
 ) -> tuple[Offer, ...]:
-    """Hold up to three well-spread free times; a time lost to another conversation meanwhile,
-    or with a technician someone is claiming time of right now, is skipped for the next
-    candidate (holding several technicians' times without waiting cannot deadlock)."""
+    """Hold up to three well-spread free times. A time lost to another conversation meanwhile,
+    or whose technician someone is claiming time of right now, is tried with the next
+    technician free then, and then the next time (holding several technicians' times without
+    waiting for their locks cannot deadlock)."""
     now = await uow.now()
-    slots = await search(uow, tenant, item, start=now, end=now + MAX_WINDOW, limit=_CANDIDATES)
+
+    def prefer(technician: Technician) -> str:
+        # Each conversation tries the technicians in an order of its own: conversations
+        # offering at the same moment spread over the team instead of all asking the first.
+        return uuid5(conversation.id, str(technician.id)).hex
+
+    slots = await search(
+        uow,
+        tenant,
+        item,
+        start=now,
+        end=now + MAX_WINDOW,
+        limit=_CANDIDATES,
+        prefer=prefer,
+        alternatives=True,
+    )
     offers: list[Offer] = []
     for slot in slots:
         if len(offers) == OFFERS:
             break
-        if not _apart(slot, offers):
+        if not _apart(slot, offers):  # also skips the other technicians of a start held
             continue
         request = HoldRequest(
             item.id, slot.technician_id, slot.start, conversation.caller, conversation.id

@@ -8,7 +8,7 @@ Pure: everything comes in as a `Calendar` snapshot (read in one transaction), ti
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -323,9 +323,12 @@ def find_slots(
     limit: int,
     technician_id: UUID | None = None,
     spread_day: bool = False,
+    prefer: Callable[[Technician], str] | None = None,
+    alternatives: bool = False,
 ) -> list[Slot]:
     """The `limit` earliest free starts in the window, each start once (on the first technician
-    by id who has it); with `spread_day`, at most one per local day."""
+    who has it, by id or by `prefer`); with `spread_day`, at most one per local day. With
+    `alternatives`, each start comes on every technician who has it, in that order."""
     zone = calendar.zone
     low = max(window_start, calendar.earliest)
     high = min(window_end, calendar.latest)
@@ -338,7 +341,7 @@ def find_slots(
             if technician.can_do(item_id)
             and (technician_id is None or technician.id == technician_id)
         ),
-        key=lambda technician: str(technician.id),
+        key=prefer or (lambda technician: str(technician.id)),
     )
     claims = _claims_by_technician(calendar)
     counted = calendar.settings.daily_limit_per_technician  # jobs a day matter only with a limit
@@ -351,20 +354,21 @@ def find_slots(
         for technician in technicians
     ]
     found: list[Slot] = []
+    starts = 0
     clock = _Clock(zone)
     for day in _days(local_day(low, zone), local_day(high, zone)):
         if day in calendar.closures:
             continue
-        by_start: dict[datetime, Slot] = {}
+        by_start: dict[datetime, list[Slot]] = {}
         for technician, blocked, jobs in prepared:
             for slot in _technician_slots(
                 calendar, technician, day, duration, (low, high), blocked, jobs, clock
             ):
-                by_start.setdefault(slot.start, slot)
-        ordered = [by_start[start] for start in sorted(by_start)]
-        if spread_day:
-            ordered = ordered[:1]
-        found.extend(ordered[: limit - len(found)])
-        if len(found) >= limit:
+                by_start.setdefault(slot.start, []).append(slot)
+        ordered = sorted(by_start)[: 1 if spread_day else limit - starts]
+        for start in ordered:
+            found.extend(by_start[start] if alternatives else by_start[start][:1])
+        starts += len(ordered)
+        if starts >= limit:
             break
     return found

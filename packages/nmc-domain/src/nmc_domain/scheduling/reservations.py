@@ -6,8 +6,8 @@ conversation context uses too; the ones taking a Principal are the tenant API's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -173,8 +173,11 @@ async def search(
     limit: int,
     technician_id: UUID | None = None,
     spread_day: bool = False,
+    prefer: Callable[[Technician], str] | None = None,
+    alternatives: bool = False,
 ) -> tuple[Slot, ...]:
-    """The earliest free starts in [start, end], in this unit of work.
+    """The earliest free starts in [start, end], in this unit of work (see `find_slots` for
+    `prefer` and `alternatives`; `limit` counts starts).
 
     Most searches fill up in the first days: a short stretch is read first, and only when it
     did not yield enough the next, four times longer, one after it (a calendar read is most of
@@ -185,6 +188,8 @@ async def search(
     duration = timedelta(minutes=item.duration_minutes)
     zone = ZoneInfo(tenant.timezone)
     found: list[Slot] = []
+    starts: set[datetime] = set()
+    days: set[date] = set()
     low, reach = start, _FIRST_READ
     while True:
         until = min(end, low + reach)
@@ -195,18 +200,24 @@ async def search(
             duration=duration,
             window_start=low,
             window_end=until,
-            limit=limit - len(found) + 1,
+            limit=limit - len(starts) + 1,
             technician_id=technician_id,
             spread_day=spread_day,
+            prefer=prefer,
+            alternatives=alternatives,
         )
-        starts = {slot.start for slot in found}
-        days = {local_day(slot.start, zone) for slot in found} if spread_day else set()
+        earlier_starts, earlier_days = set(starts), set(days)
         for slot in slots:
-            if len(found) < limit and slot.start not in starts:
-                if spread_day and local_day(slot.start, zone) in days:
-                    continue
-                found.append(slot)
-        if len(found) >= limit or until >= end or until >= calendar.latest:
+            day = local_day(slot.start, zone)
+            if slot.start in earlier_starts or (spread_day and day in earlier_days):
+                continue
+            if slot.start not in starts:
+                if len(starts) >= limit:
+                    break
+                starts.add(slot.start)
+                days.add(day)
+            found.append(slot)
+        if len(starts) >= limit or until >= end or until >= calendar.latest:
             return tuple(found)
         low, reach = until, reach * 4
 

@@ -46,10 +46,14 @@ def stack(database_url: str, fake: FakeTwilio) -> Iterator[tuple[str, dict[str, 
         NMC_TWILIO_API_BASE=fake.base_url,
         NMC_JWT_SECRET=JWT_SECRET,
     )
-    api = Running([sys.executable, "-m", "nmc_api", "--port", str(port)], env)
+    # Two API processes on one port (the other E2E modules run one): either may answer.
+    api = Running([sys.executable, "-m", "nmc_api", "--port", str(port), "--workers", "2"], env)
     worker = Running([sys.executable, "-m", "nmc_worker", "--seed", "11"], env)
     try:
-        api.wait_for(lambda line: "Application startup complete" in line)
+        wait_until(
+            lambda: sum("Application startup complete" in line for line in api.lines) == 2,
+            "both API processes started",
+        )
         worker.wait_for(lambda line: "worker.started" in line)
         yield base_url, env
     finally:

@@ -204,6 +204,18 @@ def test_a_bad_setting_stops_the_process_with_one_line(command, env_values, name
     assert "secret-value-123" not in done.stderr
 
 
+@pytest.mark.parametrize("workers", ["0", "65", "two"])
+def test_a_bad_worker_count_for_the_api_names_the_value(workers: str, capsys) -> None:
+    from nmc_api.__main__ import main as serve
+
+    with pytest.raises(SystemExit) as stopped:
+        serve(["--workers", workers])
+
+    assert stopped.value.code == 2
+    expected = f"argument --workers: expected a whole number from 1 to 64, got '{workers}'"
+    assert expected in capsys.readouterr().err
+
+
 def _onboarded(env) -> str:
     done = nmc_inline(*onboard_args(fresh_number()), "--json", env=env)
     assert done.exit_code == 0, done.stderr

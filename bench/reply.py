@@ -26,7 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
-from first_sms import cpu_seconds, machine_busy_seconds, percentile, start, wait_ready
+from first_sms import machine_busy_seconds, percentile, start, tree_cpu_seconds, wait_ready
 from loadgen import Pool, render_post
 
 # The fake Twilio is a test double: it lives with the tests, which the bench shares.
@@ -64,19 +64,6 @@ async def setup(database_url: str) -> tuple[uuid.UUID, uuid.UUID]:
     )
     await engine.dispose()
     return tenant.id, item.id
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children (the API's worker processes), so far."""
-    total = cpu_seconds(pid)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == pid:
-            total += tree_cpu_seconds(int(stat.parent.name))
-    return total
 
 
 def fill(database_url: str, tenant_id: uuid.UUID, item_id: uuid.UUID) -> None:

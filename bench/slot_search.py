@@ -227,6 +227,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="availability requests")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of 32 racing holds")
     parser.add_argument("--database-url", default=os.environ.get("NMC_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="API processes (nmc api --workers)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
@@ -256,7 +259,15 @@ def main() -> None:
             NMC_LOG_LEVEL="warning",
         )
         api = subprocess.Popen(
-            [sys.executable, "-m", "nmc_api", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "nmc_api",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.api_workers),
+            ],
             env=env,
             stdout=(home / "api.log").open("wb"),
             stderr=subprocess.STDOUT,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import structlog
+import structlog.testing
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,11 +21,12 @@ from nmc_adapters.postgres.shared.tables import outbox_events
 from nmc_adapters.settings import Settings
 from nmc_adapters.twilio.sms import TwilioSmsSender
 from nmc_domain.compliance.gate import approve_compliance, reject_compliance
-from nmc_domain.shared.retry import RetryPolicy
+from nmc_domain.messaging.events import MessageQueued
+from nmc_domain.shared.retry import RetryPolicies, RetryPolicy
 from nmc_domain.telephony.missed_call import CallStatusReport, report_call_status
-from nmc_worker.bootstrap import build_worker
+from nmc_worker.bootstrap import OpsOptions, build_worker
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
-from nmc_worker.handlers import build_handlers
+from nmc_worker.handlers import build_handlers, retry_policies
 from nmc_worker.worker import Worker
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.tenants import caller_number, onboard
@@ -30,7 +34,10 @@ from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, call_sid
 from tests.support.waiting import eventually, running
 
 TWILIO_TOKEN = "fake-twilio-token-for-acme"
-FAST_RETRIES = RetryPolicy(base_seconds=0.01, cap_seconds=0.05, max_attempts=3)
+FAST_RETRIES = retry_policies(base_seconds=0.01, cap_seconds=0.05)
+# Texts given up on after one second: the dead-letter path without waiting six hours.
+SHORT_BUDGET = RetryPolicy(base_seconds=0.01, cap_seconds=0.05, give_up_seconds=1.0)
+GIVE_UP_FAST = RetryPolicies(default=SHORT_BUDGET, by_event={MessageQueued: SHORT_BUDGET})
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +66,7 @@ def worker(settings: Settings, **options: float) -> Worker:
     return build_worker(
         settings,
         options=DispatcherOptions(**options),  # type: ignore[arg-type]
-        policy=FAST_RETRIES,
+        policies=FAST_RETRIES,
         rng=random.Random(7),
     )
 
@@ -175,7 +182,9 @@ async def test_timeout_after_the_provider_accepted_is_reconciled_not_resent(
             api_base=fake.base_url,
             public_base_url=PUBLIC_BASE_URL,
         )
-        ambiguous = build_worker(settings, policy=FAST_RETRIES, rng=random.Random(1), sender=sender)
+        ambiguous = build_worker(
+            settings, policies=FAST_RETRIES, rng=random.Random(1), sender=sender
+        )
         async with running(ambiguous):
             result = await missed_call(new_uow, number, caller)
             row = await eventually(lambda: _dispatched(admin_engine, result.message_id))
@@ -185,19 +194,31 @@ async def test_timeout_after_the_provider_accepted_is_reconciled_not_resent(
     assert (await message_row(admin_engine, result.message_id)).provider_sid == sms.sid
 
 
-async def test_dead_letter_after_max_attempts(settings, fake, new_uow, admin_engine) -> None:
+async def test_dead_letter_once_the_time_budget_is_spent(
+    settings, fake, new_uow, admin_engine
+) -> None:
     _, number = await onboard(new_uow)
     caller = caller_number()
-    fake.fail_next(FAST_RETRIES.max_attempts, status=503)
+    fake.fail_next(10_000, status=429)  # "not now", for longer than the one-second budget
+    try:
+        short = build_worker(settings, policies=GIVE_UP_FAST, rng=random.Random(7))
+        async with running(short):
+            result = await missed_call(new_uow, number, caller)
+            row = await eventually(lambda: _dead(admin_engine, result.message_id), within=10)
+    finally:
+        fake.clear_faults()
 
-    async with running(worker(settings)):
-        result = await missed_call(new_uow, number, caller)
-        row = await eventually(lambda: _dead(admin_engine, result.message_id))
-
-    assert row.attempts == FAST_RETRIES.max_attempts
+    assert row.attempts > 1
     assert row.dispatched_at is None
-    assert "503" in row.last_error
+    assert "429" in row.last_error
     assert sent_to(fake, caller) == []
+    message = await eventually(lambda: _with_status(admin_engine, result.message_id, "failed"))
+    assert message.error.startswith("gave up:")
+
+
+async def _with_status(engine: AsyncEngine, message_id, status: str):
+    row = await message_row(engine, message_id)
+    return row if row.status == status else None
 
 
 async def _dead(engine: AsyncEngine, message_id):
@@ -282,3 +303,68 @@ async def test_unknown_topic_is_dead_lettered(settings, admin_engine) -> None:
         row = await eventually(dead)
 
     assert "no handler" in row.last_error
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_metrics_port_counts_what_the_worker_did(settings, fake, new_uow) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    port = _free_port()
+    served = build_worker(
+        settings,
+        policies=FAST_RETRIES,
+        rng=random.Random(7),
+        ops=OpsOptions(metrics_port=port),
+    )
+    async with running(served), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        await eventually(lambda: _status(http, "/readyz", 200))
+        await missed_call(new_uow, number, caller)
+        await eventually(lambda: sent_to(fake, caller))
+        body = await eventually(lambda: _metrics_with(http, 'nmc_sms_sent_total{status="sent"}'))
+        health = await http.get("/healthz")
+
+    assert health.status_code == 200
+    assert 'nmc_outbox_dispatch_total{result="done",topic="message.queued.v1"}' in body
+    assert "nmc_missed_call_textback_seconds_count 1.0" in body
+    assert 'nmc_outbox_pending{topic="message.queued.v1"}' in body
+    assert caller not in body and number not in body  # no phone numbers in labels
+
+
+async def _status(http: httpx.AsyncClient, path: str, status: int) -> bool:
+    try:
+        return (await http.get(path)).status_code == status
+    except httpx.TransportError:
+        return False
+
+
+async def _metrics_with(http: httpx.AsyncClient, line: str) -> str | None:
+    body = (await http.get("/metrics")).text
+    return body if line in body else None
+
+
+async def test_the_request_id_travels_through_the_outbox_into_the_worker_log(
+    settings, fake, new_uow, admin_engine
+) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    with structlog.contextvars.bound_contextvars(request_id="req-travels-42"):
+        result = await missed_call(new_uow, number, caller)
+    row = await outbox_row(admin_engine, result.message_id)
+    assert row.request_id == "req-travels-42"
+
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs:
+        async with running(worker(settings)):
+            await eventually(lambda: _dispatched(admin_engine, result.message_id))
+
+    [dispatch] = [
+        line
+        for line in logs
+        if line["event"] == "sms.dispatch" and line.get("message_id") == str(result.message_id)
+    ]
+    assert dispatch["request_id"] == "req-travels-42"
+    assert dispatch["outbox_id"] == row.id

@@ -209,6 +209,11 @@ class FakeTwilio:
         """The next n sends are read, not recorded, and their connection closed unanswered."""
         self._add(n, _Fault("drop"))
 
+    def clear_faults(self) -> None:
+        """Forget every scripted fault not used yet."""
+        with self._lock:
+            self._faults.clear()
+
     def _add(self, n: int, fault: _Fault) -> None:
         with self._lock:
             self._faults.extend([fault] * n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -10,11 +11,21 @@ import pytest
 
 from nmc_adapters.memory import FakeSmsSender, InMemoryStore, InMemoryUnitOfWork
 from nmc_domain.compliance.gate import approve_compliance, reject_compliance
-from nmc_domain.messaging.dispatch import DispatchOutcome, dispatch_message, release_held_messages
+from nmc_domain.messaging.dispatch import (
+    SMS_RETRY,
+    DispatchOutcome,
+    SentObserver,
+    dispatch_message,
+    give_up,
+    release_held_messages,
+    requeue_message,
+)
 from nmc_domain.messaging.errors import SmsNotSent, SmsOutcomeUnknown, SmsRejected
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.model import MessageStatus, OutboundMessage
 from nmc_domain.messaging.ports import OutgoingSms, SmsReceipt
+from nmc_domain.shared.errors import NeedsReview
+from nmc_domain.shared.retry import RetryPolicy
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from tests.support.tenants import caller_number, onboard
 
@@ -52,11 +63,41 @@ class World:
             await uow.commit()
         return MessageQueued(tenant.id, message.id)
 
+    async def sibling(self, event: MessageQueued, **changes: object) -> MessageQueued:
+        """Another message of the same tenant with the same sender, recipient and text."""
+        original = self.message(event)
+        message = OutboundMessage.queue(
+            tenant_id=original.tenant_id,
+            conversation_id=None,
+            to=original.to,
+            from_=original.from_,
+            body=original.body,
+            now=self.store.now,
+        )
+        async with self.new_uow() as uow:
+            await uow.messages.add(attrs.evolve(message, **changes))
+            await uow.commit()
+        return MessageQueued(original.tenant_id, message.id)
+
     def message(self, event: MessageQueued) -> OutboundMessage:
         return self.store.messages[event.tenant_id, event.message_id]  # type: ignore[no-any-return]
 
-    async def dispatch(self, event: MessageQueued) -> DispatchOutcome:
-        return await dispatch_message(self.factory, self.sender, event)
+    async def dispatch(
+        self, event: MessageQueued, *, sent: SentObserver | None = None
+    ) -> DispatchOutcome:
+        return await dispatch_message(self.factory, self.sender, event, sent=sent)
+
+    async def attempt_lost(self, event: MessageQueued) -> None:
+        """A send whose answer never came, and which the provider did not keep."""
+        self.sender.fail_next(SmsOutcomeUnknown("read timeout"))
+        with pytest.raises(SmsOutcomeUnknown):
+            await self.dispatch(event)
+
+    async def attempt_kept(self, event: MessageQueued) -> None:
+        """A send whose answer never came, though the provider kept the message."""
+        self.sender.hang_next()
+        with pytest.raises(SmsOutcomeUnknown):
+            await self.dispatch(event)
 
 
 @pytest.fixture
@@ -112,10 +153,17 @@ async def test_a_message_that_is_not_there_is_missing(world: World) -> None:
         {"provider_sid": "SM" + "0" * 32},
         *(
             {"status": MessageStatus(status)}
-            for status in ("sending", "sent", "delivered", "undelivered", "failed")
+            for status in (
+                "sending",
+                "sent",
+                "delivered",
+                "undelivered",
+                "failed",
+                "needs_review",
+            )
         ),
     ],
-    ids=["provider-sid", "sending", "sent", "delivered", "undelivered", "failed"],
+    ids=["provider-sid", "sending", "sent", "delivered", "undelivered", "failed", "needs-review"],
 )
 async def test_a_message_already_handed_over_is_not_sent_again(
     world: World, changes: dict[str, object]
@@ -201,7 +249,7 @@ class FinishedElsewhere(FakeSmsSender):
         super().__init__(clock=lambda: store.now)
         self.store, self.key = store, (event.tenant_id, event.message_id)
 
-    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> Sequence[SmsReceipt]:
         mine = self.store.messages[self.key]
         self.store.messages[self.key] = attrs.evolve(mine, provider_sid=OTHER_WORKERS_SID)
         return await super().find_sent(sms, since)
@@ -251,3 +299,285 @@ async def test_an_unknown_outcome_keeps_the_attempt_mark_and_raises(world: World
     message = world.message(event)
     assert message.send_attempted_at == world.store.now
     assert (message.status, message.provider_sid) == (MessageStatus.QUEUED, None)
+
+
+# --- reconciliation when several of our messages share a text ---------------------------------
+
+
+async def test_a_lookup_returns_every_matching_record(world: World) -> None:
+    event = await world.queued()
+    twin = await world.sibling(event)
+    await world.attempt_kept(event)
+    await world.attempt_kept(twin)
+    sms = world.sender.sent[0].sms
+
+    records = await world.sender.find_sent(sms, since=world.store.now)
+
+    assert [r.provider_sid for r in records] == [
+        kept.receipt.provider_sid for kept in reversed(world.sender.sent)
+    ]  # newest first
+
+
+@pytest.mark.parametrize("twin_kept", [False, True], ids=["one-record", "two-records"])
+async def test_a_record_two_unconfirmed_messages_could_own_is_set_aside_for_review(
+    world: World, twin_kept: bool
+) -> None:
+    event = await world.queued()
+    twin = await world.sibling(event)
+    await world.attempt_kept(event)  # the provider has this one…
+    world.store.advance(5)
+    if twin_kept:
+        await world.attempt_kept(twin)
+    else:
+        await world.attempt_lost(twin)  # …and not this one; nothing tells the records apart
+    sent_before = list(world.sender.sent)
+    world.store.advance(45)
+
+    with pytest.raises(NeedsReview) as raised:
+        await world.dispatch(event)
+
+    records = 2 if twin_kept else 1
+    reason = (
+        f"{records} provider record(s) could be this message or one of "
+        "1 other unconfirmed message(s) with the same text"
+    )
+    assert str(raised.value) == reason
+    message = world.message(event)
+    assert (message.status, message.provider_sid, message.error) == (
+        MessageStatus.NEEDS_REVIEW,
+        None,
+        reason,
+    )
+    assert world.sender.sent == sent_before  # nothing sent again
+    assert world.message(twin).status is MessageStatus.QUEUED  # the other is untouched
+    # Set aside, it stays put: a later delivery of its row neither sends nor asks again.
+    lookups = len(world.sender.lookups)
+    assert await world.dispatch(event) is DispatchOutcome.ALREADY_DONE
+    assert len(world.sender.lookups) == lookups
+    assert world.sender.sent == sent_before
+
+
+async def test_the_twin_of_a_message_set_aside_is_set_aside_too(world: World) -> None:
+    event = await world.queued()
+    twin = await world.sibling(event)
+    await world.attempt_kept(event)
+    await world.attempt_lost(twin)
+    with pytest.raises(NeedsReview):
+        await world.dispatch(event)
+
+    # The message set aside is still unconfirmed: the twin cannot claim the record either.
+    with pytest.raises(NeedsReview):
+        await world.dispatch(twin)
+
+    assert world.message(twin).status is MessageStatus.NEEDS_REVIEW
+    assert len(world.sender.sent) == 1
+
+
+async def test_a_record_another_of_ours_already_owns_is_not_ours_and_we_resend(
+    world: World,
+) -> None:
+    event = await world.queued()
+    twin = await world.sibling(event)
+    await world.attempt_lost(event)  # the provider never got ours
+    attempted = world.message(event).send_attempted_at
+    world.store.advance(5)
+    assert await world.dispatch(twin) is DispatchOutcome.SENT  # the twin's record is its own
+    twins_sid = world.message(twin).provider_sid
+    world.store.advance(40)
+
+    assert await world.dispatch(event) is DispatchOutcome.SENT
+
+    first, second = world.sender.sent
+    assert first.receipt.provider_sid == twins_sid
+    message = world.message(event)
+    assert message.provider_sid == second.receipt.provider_sid
+    assert message.provider_sid != twins_sid
+    assert [since for _, since in world.sender.lookups] == [attempted]
+
+
+@pytest.mark.parametrize(
+    "twin_changes",
+    [
+        pytest.param(None, id="no-twin"),
+        pytest.param({}, id="twin-never-attempted"),
+        pytest.param(
+            {"status": MessageStatus.FAILED, "error": "provider rejected the message (21211)"},
+            id="twin-rejected",
+        ),
+    ],
+)
+async def test_one_record_and_no_unconfirmed_rival_is_reconciled_not_resent(
+    world: World, twin_changes: dict[str, object] | None
+) -> None:
+    event = await world.queued()
+    if twin_changes is not None:
+        changes = {**twin_changes}
+        if "status" in changes:
+            changes["send_attempted_at"] = world.store.now  # attempted, yet no rival
+        await world.sibling(event, **changes)
+    await world.attempt_kept(event)
+    world.store.advance(45)
+
+    assert await world.dispatch(event) is DispatchOutcome.RECONCILED
+
+    [kept] = world.sender.sent
+    assert world.message(event).provider_sid == kept.receipt.provider_sid
+    assert world.message(event).status is MessageStatus.QUEUED
+
+
+# --- the `sent` observer -------------------------------------------------------------------------
+
+
+class SentLog(list[tuple[OutboundMessage, float]]):
+    def __call__(self, message: OutboundMessage, seconds: float) -> None:
+        self.append((message, seconds))
+
+
+async def test_sent_hears_the_seconds_from_queueing_to_the_providers_receipt(
+    world: World,
+) -> None:
+    event = await world.queued()
+    world.store.advance(12.5)
+    heard = SentLog()
+
+    assert await world.dispatch(event, sent=heard) is DispatchOutcome.SENT
+
+    [(message, seconds)] = heard
+    assert seconds == 12.5
+    assert message.id == event.message_id
+    assert message.provider_sid == world.sender.sent[0].receipt.provider_sid
+
+
+async def test_sent_hears_a_reconciled_message_too(world: World) -> None:
+    event = await world.queued()
+    world.store.advance(2)
+    await world.attempt_kept(event)
+    world.store.advance(30)
+    heard = SentLog()
+
+    assert await world.dispatch(event, sent=heard) is DispatchOutcome.RECONCILED
+
+    [(message, seconds)] = heard
+    assert seconds == 32.0
+    assert message.provider_sid == world.sender.sent[0].receipt.provider_sid
+
+
+async def test_sent_hears_nothing_when_nothing_was_taken(world: World) -> None:
+    heard = SentLog()
+    rejected, unknown, held = (
+        await world.queued(),
+        await world.queued(),
+        await world.queued(approved=False),
+    )
+    world.sender.fail_next(SmsRejected("21211", "invalid 'To' phone number"))
+    assert await world.dispatch(rejected, sent=heard) is DispatchOutcome.REJECTED
+    world.sender.fail_next(SmsOutcomeUnknown("read timeout"))
+    with pytest.raises(SmsOutcomeUnknown):
+        await world.dispatch(unknown, sent=heard)
+    assert await world.dispatch(held, sent=heard) is DispatchOutcome.HELD
+
+    assert heard == []
+
+
+# --- requeue (nmc replay) ------------------------------------------------------------------------
+
+
+async def test_requeue_revives_a_message_the_outbox_gave_up_on_without_a_double_send(
+    world: World,
+) -> None:
+    event = await world.queued()
+    await world.attempt_kept(event)  # the provider has it; we never heard
+    attempted = world.message(event).send_attempted_at
+    await give_up(world.factory, event, "handler timed out after 30 s")
+    assert world.message(event).status is MessageStatus.FAILED
+    assert world.message(event).error == "gave up: handler timed out after 30 s"
+
+    assert await requeue_message(world.factory, event) is True
+
+    message = world.message(event)
+    assert message.status is MessageStatus.QUEUED
+    assert message.send_attempted_at == attempted  # the mark is kept: the next try asks first
+    assert await world.dispatch(event) is DispatchOutcome.RECONCILED
+    assert len(world.sender.sent) == 1
+
+
+async def test_requeue_of_a_given_up_message_never_sent_sends_it(world: World) -> None:
+    event = await world.queued()
+    await world.attempt_lost(event)
+    await give_up(world.factory, event, "RuntimeError: twilio: HTTP 503")
+
+    assert await requeue_message(world.factory, event) is True
+    assert await world.dispatch(event) is DispatchOutcome.SENT
+
+    [kept] = world.sender.sent
+    assert world.message(event).provider_sid == kept.receipt.provider_sid
+
+
+async def test_requeue_revives_a_message_set_aside_for_review(world: World) -> None:
+    event = await world.queued(status=MessageStatus.NEEDS_REVIEW, send_attempted_at=world.store.now)
+
+    assert await requeue_message(world.factory, event) is True
+
+    message = world.message(event)
+    assert (message.status, message.send_attempted_at) == (
+        MessageStatus.QUEUED,
+        world.store.now,
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(
+            {
+                "status": MessageStatus.FAILED,
+                "error": "gave up: handler timed out after 30 s",
+                "provider_sid": "SM" + "a" * 32,
+            },
+            id="provider-has-it",
+        ),
+        pytest.param(
+            {
+                "status": MessageStatus.FAILED,
+                "error": "provider rejected the message (21211): invalid 'To' phone number",
+            },
+            id="rejected-by-provider",
+        ),
+        pytest.param(
+            {"status": MessageStatus.CANCELED, "error": "recipient opted out"}, id="opted-out"
+        ),
+        pytest.param(
+            {"status": MessageStatus.DELIVERED, "provider_sid": "SM" + "b" * 32}, id="delivered"
+        ),
+    ],
+)
+async def test_requeue_leaves_a_message_that_must_not_go_again(
+    world: World, changes: dict[str, object]
+) -> None:
+    event = await world.queued(**changes)
+    before = world.message(event)
+
+    assert await requeue_message(world.factory, event) is False
+
+    assert world.message(event) == before
+
+
+async def test_requeue_of_a_missing_message_is_false(world: World) -> None:
+    event = await world.queued()
+
+    assert (
+        await requeue_message(world.factory, MessageQueued(event.tenant_id, uuid.uuid4())) is False
+    )
+
+
+async def test_requeue_of_a_message_still_queued_changes_nothing(world: World) -> None:
+    event = await world.queued()
+    before = world.message(event)
+
+    assert await requeue_message(world.factory, event) is True  # still on its way
+
+    assert world.message(event) == before
+
+
+def test_texts_retry_with_full_jitter_up_to_five_minutes_for_six_hours() -> None:
+    assert RetryPolicy(base_seconds=1.0, cap_seconds=300.0, give_up_seconds=21600.0) == SMS_RETRY

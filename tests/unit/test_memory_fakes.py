@@ -131,11 +131,27 @@ async def test_a_hang_keeps_the_message_and_find_sent_reports_it() -> None:
         await sender.send(_SMS)
 
     [kept] = sender.sent
-    assert await sender.find_sent(_SMS, since) == kept.receipt
-    assert await sender.find_sent(_SMS, since + timedelta(seconds=1)) is None
+    assert list(await sender.find_sent(_SMS, since)) == [kept.receipt]
+    assert list(await sender.find_sent(_SMS, since + timedelta(seconds=1))) == []
     other_body = OutgoingSms(_SMS.to, _SMS.from_, "another text", _SMS.reference)
-    assert await sender.find_sent(other_body, since) is None
+    assert list(await sender.find_sent(other_body, since)) == []
     assert [lookup[1] for lookup in sender.lookups] == [since, since + timedelta(seconds=1), since]
+
+
+async def test_find_sent_returns_every_matching_record_newest_first() -> None:
+    store = InMemoryStore()
+    sender = FakeSmsSender(clock=lambda: store.now)
+    since = store.now
+    first = await sender.send(_SMS)
+    store.advance(10)
+    await sender.send(OutgoingSms("+15005550009", _SMS.from_, _SMS.body, uuid.uuid4()))
+    await sender.send(OutgoingSms(_SMS.to, "+14155550199", _SMS.body, uuid.uuid4()))
+    store.advance(10)
+    # Another of our messages with the same text: the provider cannot tell them apart.
+    second = await sender.send(OutgoingSms(_SMS.to, _SMS.from_, _SMS.body, uuid.uuid4()))
+
+    assert list(await sender.find_sent(_SMS, since)) == [second, first]
+    assert list(await sender.find_sent(_SMS, since + timedelta(seconds=15))) == [second]
 
 
 async def test_the_use_cases_run_on_the_fakes_end_to_end() -> None:

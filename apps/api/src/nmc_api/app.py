@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from nmc_api.deps import AnyRequest, ApiDeps
 from nmc_api.health import health_routes
+from nmc_api.metrics import ApiMetrics, MeasureRequests, metrics_route
 from nmc_api.request_ids import RequestIds, echo_request_id, request_id
 from nmc_api.retrying import RetryOnContention, RetryPolicy, lost_to_contention
 from nmc_api.v1.openapi import StrictBodySchemas
@@ -62,14 +63,18 @@ def _routing_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     return Response(str(getattr(exc, "detail", "")), status_code=status, media_type=MediaType.TEXT)
 
 
-def create_app(deps: ApiDeps, *, retry: RetryPolicy | None = None) -> Litestar:
-    """The ASGI app; `deps.close` runs at shutdown; `retry` paces work lost to contention."""
+def create_app(
+    deps: ApiDeps, *, retry: RetryPolicy | None = None, metrics: ApiMetrics | None = None
+) -> Litestar:
+    """The ASGI app; `deps.close` runs at shutdown; `retry` paces work lost to contention;
+    `metrics`, when given, times every request and is served at GET /metrics."""
 
     def provide_deps() -> ApiDeps:
         return deps
 
-    return Litestar(
-        route_handlers=[*health_routes, *twilio_routes, v1_router()],
+    ops = [*health_routes] if metrics is None else [*health_routes, metrics_route(metrics)]
+    app = Litestar(
+        route_handlers=[*ops, *twilio_routes, v1_router()],
         dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
         exception_handlers={
             InvalidInput: _bad_input,
@@ -99,3 +104,6 @@ def create_app(deps: ApiDeps, *, retry: RetryPolicy | None = None) -> Litestar:
         plugins=[StrictBodySchemas()],  # request bodies as strict as msgspec makes them
         logging_config=None,
     )
+    if metrics is not None:  # around routing too, so unmatched requests are timed as well
+        app.asgi_handler = MeasureRequests(app.asgi_handler, metrics)
+    return app

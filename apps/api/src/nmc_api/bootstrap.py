@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from functools import partial
 
 from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.auth import JwtSettings, JwtVerifier
 from nmc_adapters.logs import configure_logging
+from nmc_adapters.metrics import Metrics
 from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
+from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
 from nmc_adapters.settings import (
     Settings,
     SettingsError,
@@ -20,9 +24,17 @@ from nmc_adapters.settings import (
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
+from nmc_api.metrics import ApiMetrics
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["REQUIRED", "build_app", "build_deps", "settings_or_exit", "token_verifier"]
+__all__ = [
+    "REQUIRED",
+    "build_app",
+    "build_deps",
+    "build_metrics",
+    "settings_or_exit",
+    "token_verifier",
+]
 
 REQUIRED = ("NMC_DATABASE_URL", "NMC_PUBLIC_BASE_URL", "NMC_TWILIO_AUTH_TOKEN")
 
@@ -51,15 +63,21 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
+def _engine(settings: Settings) -> AsyncEngine:
+    return create_engine(require(settings.database_url, "NMC_DATABASE_URL"))
+
+
 def build_deps(
     settings: Settings,
     *,
+    engine: AsyncEngine | None = None,
     new_uow: UnitOfWorkFactory | None = None,
     signature: SignatureVerifier | None = None,
     tokens: TokenVerifier | None = None,
 ) -> ApiDeps:
-    """Real adapters by default; tests pass their own ports."""
-    engine = create_engine(require(settings.database_url, "NMC_DATABASE_URL"))
+    """Real adapters by default; tests pass their own ports. `deps.close` disposes `engine`."""
+    if engine is None:
+        engine = _engine(settings)
 
     async def ready() -> bool:
         return await is_reachable(engine)
@@ -75,7 +93,16 @@ def build_deps(
     )
 
 
-def build_app(settings: Settings, **overrides: object) -> Litestar:
-    """Logging configured and the app assembled."""
+def build_metrics(engine: AsyncEngine) -> Metrics:
+    """This process's metrics; the outbox gauges are read through `engine` at each scrape."""
+    return Metrics(read_backlog=partial(outbox_stats, engine))
+
+
+def build_app(
+    settings: Settings, *, metrics: ApiMetrics | None = None, **overrides: object
+) -> Litestar:
+    """Logging configured and the app assembled, with its own metrics unless `metrics` is given."""
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(build_deps(settings, **overrides))  # type: ignore[arg-type]
+    engine = _engine(settings)
+    deps = build_deps(settings, engine=engine, **overrides)  # type: ignore[arg-type]
+    return create_app(deps, metrics=metrics or build_metrics(engine))

@@ -8,22 +8,27 @@ from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
-from sqlalchemy.exc import OperationalError
+from psycopg import OperationalError as PgOperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from nmc_adapters.auth import mint_token
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.phone import LibPhoneNumbers
-from nmc_adapters.postgres import EmbeddedPostgres, PgUnitOfWork, create_engine
+from nmc_adapters.postgres import EmbeddedPostgres, PgOutboxAdmin, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.embedded import PostgresUnavailable
+from nmc_adapters.postgres.roles import AppRoleGrant, GrantRefused, grant_app_role
 from nmc_adapters.settings import JWT_KEY_SOURCES, Settings, SettingsError, load_settings
 from nmc_adapters.twilio.signature import TwilioSignature
+from nmc_domain.shared.ports import OutboxAdmin
 from nmc_domain.tenancy.ports import PhoneNumberParser
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "JWT_KEY_SOURCES",
+    "AppRoleGrant",
     "CliError",
     "dev_postgres",
+    "grant_app_role_to",
     "jwt_settings",
     "migrate_down",
     "migrate_up",
@@ -31,12 +36,15 @@ __all__ = [
     "phone_parser",
     "quiet_logging",
     "settings_database_url",
+    "settings_migration_database_url",
     "start_postgres",
     "twilio_signature",
+    "with_outbox_admin",
     "with_uow",
 ]
 
 T = TypeVar("T")
+_INSUFFICIENT_PRIVILEGE = "42501"
 
 
 class CliError(Exception):
@@ -45,15 +53,20 @@ class CliError(Exception):
 
 def settings_database_url(environ: Mapping[str, str] = os.environ) -> str | None:
     """NMC_DATABASE_URL if set (checked); None when unset."""
-    try:
-        settings = load_settings(environ, required=())
-    except SettingsError as exc:
-        raise CliError(str(exc)) from None
-    return settings.database_url
+    return _settings(environ).database_url
+
+
+def settings_migration_database_url(environ: Mapping[str, str] = os.environ) -> str | None:
+    """NMC_MIGRATION_DATABASE_URL, else NMC_DATABASE_URL (both checked); None when neither."""
+    return _settings(environ).migration_url()
 
 
 def jwt_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """The settings, for the JWT issuer, audience and secret (checked)."""
+    return _settings(environ)
+
+
+def _settings(environ: Mapping[str, str]) -> Settings:
     try:
         return load_settings(environ, required=())
     except SettingsError as exc:
@@ -103,6 +116,24 @@ def _run_migration(direction: str, database_url: str, revision: str) -> None:
         raise CliError(f"revision {revision!r}: {exc}") from None
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
+    except ProgrammingError as exc:
+        # The apps' login where the schema owner belongs: say so rather than a traceback.
+        if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+            raise
+        raise CliError(
+            f"the migration role lacks a privilege ({exc.orig}): "
+            "set NMC_MIGRATION_DATABASE_URL to the schema owner's URL"
+        ) from None
+
+
+def grant_app_role_to(database_url: str, role: str) -> AppRoleGrant:
+    """`nmc db grant-app-role`: let the login ROLE run the apps (as nmc_app, nothing more)."""
+    try:
+        return grant_app_role(database_url, role)
+    except GrantRefused as exc:
+        raise CliError(str(exc)) from None
+    except PgOperationalError as exc:
+        raise CliError(f"cannot reach the database: {exc}") from None
 
 
 def phone_parser() -> PhoneNumberParser:
@@ -114,6 +145,19 @@ async def with_uow(database_url: str, use: Callable[[UnitOfWorkFactory], Awaitab
     engine = create_engine(database_url, pool_size=2)
     try:
         return await use(lambda: PgUnitOfWork(engine))
+    except OperationalError as exc:
+        raise CliError(f"cannot reach the database: {exc.orig}") from None
+    finally:
+        await engine.dispose()
+
+
+async def with_outbox_admin(
+    database_url: str, use: Callable[[OutboxAdmin, UnitOfWorkFactory], Awaitable[T]]
+) -> T:
+    """Run `use` with the outbox's operator view and units of work (`nmc replay`)."""
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        return await use(PgOutboxAdmin(engine), lambda: PgUnitOfWork(engine))
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
     finally:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
-from nmc_cli.bootstrap import CliError, settings_database_url
+from nmc_cli.bootstrap import CliError, settings_database_url, settings_migration_database_url
 
-__all__ = ["DEV_HOME", "DevState", "database_url"]
+__all__ = ["DEV_HOME", "DevState", "database_url", "migration_database_url"]
 
 DEV_HOME = Path(".nmc")
 _FILE = DEV_HOME / "dev.json"
@@ -43,12 +45,23 @@ class DevState:
             return None
 
 
-def database_url() -> str:
+def database_url(environ: Mapping[str, str] = os.environ) -> str:
     """NMC_DATABASE_URL, else the database of `nmc dev` in this folder."""
-    url = settings_database_url()
+    return _or_dev_state(settings_database_url(environ), "NMC_DATABASE_URL")
+
+
+def migration_database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """`nmc db`'s URL: NMC_MIGRATION_DATABASE_URL, else whatever `database_url` finds."""
+    return _or_dev_state(
+        settings_migration_database_url(environ),
+        "NMC_MIGRATION_DATABASE_URL or NMC_DATABASE_URL",
+    )
+
+
+def _or_dev_state(url: str | None, names: str) -> str:
     if url:
         return url
     state = DevState.load()
     if state is not None:
         return state.database_url
-    raise CliError("NMC_DATABASE_URL is not set (and no `nmc dev` database in ./.nmc)")
+    raise CliError(f"{names} is not set (and no `nmc dev` database in ./.nmc)")

@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sys
 from collections.abc import Mapping
 
+import attrs
 import httpx
 
 from nmc_adapters.console import ConsoleSmsSender
 from nmc_adapters.logs import configure_logging
+from nmc_adapters.metrics import Metrics
 from nmc_adapters.postgres import (
+    PgOutboxAdmin,
     PgOutboxQueue,
     PgUnitOfWork,
     PgWakeups,
     create_engine,
     libpq_url,
 )
+from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
 from nmc_adapters.settings import Settings, SettingsError, load_settings, require
 from nmc_adapters.twilio.sms import TwilioSmsSender
+from nmc_domain.messaging.model import Author, OutboundMessage
 from nmc_domain.messaging.ports import SmsSender
-from nmc_domain.shared.retry import RetryPolicy, UniformSource
+from nmc_domain.shared.retry import RetryPolicies, UniformSource
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
-from nmc_worker.handlers import build_dead_letter_handlers, build_handlers
-from nmc_worker.worker import Worker
+from nmc_worker.handlers import build_dead_letter_handlers, build_handlers, retry_policies
+from nmc_worker.ops_server import OpsServer
+from nmc_worker.retention import Retention
+from nmc_worker.worker import Job, Worker
 
-__all__ = ["build_worker", "settings_or_exit"]
+__all__ = ["OpsOptions", "build_worker", "settings_or_exit"]
 
 _TWILIO = ("NMC_PUBLIC_BASE_URL", "NMC_TWILIO_ACCOUNT_SID", "NMC_TWILIO_AUTH_TOKEN")
 
@@ -44,24 +52,39 @@ def settings_or_exit(environ: Mapping[str, str]) -> Settings:
     return settings
 
 
+@attrs.frozen
+class OpsOptions:
+    """Where the worker serves /metrics, /healthz and /readyz (no port: not served), and how
+    often it purges what is past retention."""
+
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    retention_every_seconds: float = 3600.0
+
+
 def build_worker(
     settings: Settings,
     *,
     options: DispatcherOptions = DispatcherOptions(),
-    policy: RetryPolicy = RetryPolicy(),
+    policies: RetryPolicies | None = None,
     rng: UniformSource | None = None,
     sender: SmsSender | None = None,
     new_uow: UnitOfWorkFactory | None = None,
+    ops: OpsOptions = OpsOptions(),
+    metrics: Metrics | None = None,
 ) -> Worker:
-    """Real adapters by default; tests pass their own sender, RNG or units of work."""
+    """Real adapters by default; tests pass their own sender, RNG, units of work or metrics."""
     database_url = require(settings.database_url, "NMC_DATABASE_URL")
-    engine = create_engine(database_url, pool_size=options.concurrency + 2)
+    # The handlers, the ops server's scrape and the retention purge share the pool.
+    engine = create_engine(database_url, pool_size=options.concurrency + 3)
+    metrics = metrics or Metrics(read_backlog=lambda: outbox_stats(engine))
     wakeups = PgWakeups(libpq_url(database_url))
     client: httpx.AsyncClient | None = None
     if sender is None and settings.sms_console:
         sender = ConsoleSmsSender()
     elif sender is None:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        timeout = settings.twilio_timeout_seconds
+        client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
         sender = TwilioSmsSender(
             client,
             account_sid=require(settings.twilio_account_sid, "NMC_TWILIO_ACCOUNT_SID"),
@@ -70,15 +93,35 @@ def build_worker(
             public_base_url=require(settings.public_base_url, "NMC_PUBLIC_BASE_URL"),
         )
     units = new_uow or (lambda: PgUnitOfWork(engine))
+
+    def sent(message: OutboundMessage, seconds: float) -> None:
+        if message.author is Author.TEXT_BACK:
+            metrics.observe_textback(seconds)
+
     dispatcher = Dispatcher(
         PgOutboxQueue(engine),
         wakeups,
-        build_handlers(units, sender),
-        policy,
+        build_handlers(units, sender, sms_outcome=metrics.count_sms, sent=sent),
+        policies or retry_policies(),
         rng or random.Random(),
         options,
         dead_letters=build_dead_letter_handlers(units),
+        observe=metrics.count_dispatch,
     )
+    retention = Retention(
+        PgOutboxAdmin(engine),
+        keep_days=settings.retention_days,
+        every_seconds=ops.retention_every_seconds,
+    )
+    jobs: list[Job] = [retention.run]
+    if ops.metrics_port is not None:
+        server = OpsServer(
+            metrics,
+            ready=lambda: dispatcher.claiming,
+            host=ops.metrics_host,
+            port=ops.metrics_port,
+        )
+        jobs.append(_serving(server))
 
     async def close() -> None:
         await wakeups.close()
@@ -86,4 +129,15 @@ def build_worker(
             await client.aclose()
         await engine.dispose()
 
-    return Worker(dispatcher=dispatcher, start=wakeups.start, close=close)
+    return Worker(dispatcher=dispatcher, start=wakeups.start, close=close, jobs=jobs)
+
+
+def _serving(server: OpsServer) -> Job:
+    async def serve(stop: asyncio.Event) -> None:
+        await server.start()
+        try:
+            await stop.wait()
+        finally:
+            await server.close()
+
+    return serve

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import attrs
 import structlog
 
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
 from nmc_domain.conversation.lifecycle import check_idle
-from nmc_domain.messaging.dispatch import dispatch_message, give_up, release_held_messages
+from nmc_domain.messaging.dispatch import (
+    SMS_RETRY,
+    SentObserver,
+    dispatch_message,
+    give_up,
+    release_held_messages,
+)
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.ports import SmsSender
 from nmc_domain.scheduling.events import (
@@ -18,22 +27,33 @@ from nmc_domain.scheduling.events import (
     AppointmentRescheduled,
 )
 from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.retry import RetryPolicies
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import DeadLetterHandler, Handler
 
-__all__ = ["build_dead_letter_handlers", "build_handlers"]
+__all__ = ["build_dead_letter_handlers", "build_handlers", "retry_policies"]
 
 log = structlog.get_logger("nmc.worker")
 
 
+def _ignore(_: str) -> None:
+    return None
+
+
 def build_handlers(
-    new_uow: UnitOfWorkFactory, sender: SmsSender
+    new_uow: UnitOfWorkFactory,
+    sender: SmsSender,
+    *,
+    sms_outcome: Callable[[str], None] = _ignore,
+    sent: SentObserver | None = None,
 ) -> dict[type[DomainEvent], Handler]:
-    """The handler table the dispatcher runs."""
+    """The handler table the dispatcher runs; `sms_outcome` hears each send's outcome and
+    `sent` each message the provider took (metrics)."""
 
     async def send_message(event: DomainEvent) -> None:
         assert isinstance(event, MessageQueued)
-        outcome = await dispatch_message(new_uow, sender, event)
+        outcome = await dispatch_message(new_uow, sender, event, sent=sent)
+        sms_outcome(outcome.value)
         log.info(
             "sms.dispatch",
             tenant_id=str(event.tenant_id),
@@ -104,3 +124,18 @@ def build_dead_letter_handlers(
         await give_up(new_uow, event, error)
 
     return {MessageQueued: message_given_up}
+
+
+def retry_policies(
+    *, base_seconds: float | None = None, cap_seconds: float | None = None
+) -> RetryPolicies:
+    """Each topic's retry budget: texts follow SMS_RETRY (6 hours), the rest the same backoff
+    for a day. `base_seconds`/`cap_seconds` change the backoff of both (tests, benchmarks)."""
+    changes = {
+        name: value
+        for name, value in (("base_seconds", base_seconds), ("cap_seconds", cap_seconds))
+        if value is not None
+    }
+    sms = attrs.evolve(SMS_RETRY, **changes)
+    default = attrs.evolve(sms, give_up_seconds=24 * 3600.0)
+    return RetryPolicies(default=default, by_event={MessageQueued: sms})

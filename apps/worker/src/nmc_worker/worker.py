@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 import attrs
 
 from nmc_worker.dispatcher import Dispatcher
 
-__all__ = ["Worker"]
+__all__ = ["Job", "Worker"]
+
+# A job running beside the dispatcher until `stop` is set (retention, the ops server).
+Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @attrs.frozen
@@ -19,10 +23,16 @@ class Worker:
     dispatcher: Dispatcher
     start: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
+    jobs: Sequence[Job] = ()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.start()
         try:
-            await self.dispatcher.run(stop)
+            jobs = [asyncio.create_task(job(stop)) for job in self.jobs]
+            try:
+                await self.dispatcher.run(stop)
+            finally:
+                stop.set()
+                await asyncio.gather(*jobs, return_exceptions=True)
         finally:
             await self.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -23,6 +24,6 @@ class ConsoleSmsSender:
         print(f"\n📱 SMS to {sms.to} (from {sms.from_}):\n   {sms.body}\n", file=stream, flush=True)
         return SmsReceipt(provider_sid="SM" + uuid.uuid4().hex, status="sent")
 
-    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> Sequence[SmsReceipt]:
         # Printing cannot time out half-way, so there is never anything to reconcile.
-        return None
+        return ()

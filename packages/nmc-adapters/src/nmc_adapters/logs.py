@@ -13,7 +13,21 @@ import structlog
 from nmc_adapters.masking import mask_urls_in
 from nmc_domain.shared.phone import mask_number
 
-__all__ = ["configure_logging", "mask_numbers", "mask_url_passwords", "redact_secrets"]
+__all__ = [
+    "configure_logging",
+    "current_request_id",
+    "mask_numbers",
+    "mask_url_passwords",
+    "redact_secrets",
+]
+
+
+def current_request_id() -> str | None:
+    """The request id bound to this task's log context (the API binds one per request); the
+    outbox row written in that request keeps it, so the worker's lines carry it too."""
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return value if isinstance(value, str) else None
+
 
 _NUMBER = re.compile(r"\+\d{6,15}")
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "signature", "api_key")

@@ -48,6 +48,8 @@ class Settings:
     """
 
     database_url: str | None = attrs.field(default=None, repr=_url_repr)
+    # `nmc db` (migrations, grants) runs as this role when set; see migration_url().
+    migration_database_url: str | None = attrs.field(default=None, repr=_url_repr)
     public_base_url: str | None = attrs.field(default=None, repr=_url_repr)
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = attrs.field(default=None, repr=False)
@@ -62,6 +64,14 @@ class Settings:
     jwt_jwks_url: str | None = attrs.field(default=None, repr=_url_repr)
     jwt_issuer: str = "nevermisscall"
     jwt_audience: str = "nmc-api"
+    # The worker purges stored webhooks and finished outbox rows older than this many days.
+    retention_days: float = 30.0
+    # A Twilio request taking longer is an unknown outcome (reconciled before any resend).
+    twilio_timeout_seconds: float = 10.0
+
+    def migration_url(self) -> str | None:
+        """NMC_MIGRATION_DATABASE_URL, else NMC_DATABASE_URL (one URL serves both)."""
+        return self.migration_database_url or self.database_url
 
 
 def _url(name: str, value: str) -> str:
@@ -124,6 +134,21 @@ def _text(name: str, value: str) -> str:
     return value.strip()
 
 
+def _positive(limit: float):  # type: ignore[no-untyped-def]
+    def check(name: str, value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} is malformed: expected a number") from None
+        if not 0 < number <= limit:  # also refuses NaN
+            raise SettingsError(
+                f"{name} is malformed: expected a number above 0, at most {limit:g}"
+            )
+        return number
+
+    return check
+
+
 def _choice(*allowed: str):  # type: ignore[no-untyped-def]
     def check(name: str, value: str) -> str:
         if value.lower() not in allowed:
@@ -135,6 +160,7 @@ def _choice(*allowed: str):  # type: ignore[no-untyped-def]
 
 _CHECKS = {
     "NMC_DATABASE_URL": ("database_url", _database_url),
+    "NMC_MIGRATION_DATABASE_URL": ("migration_database_url", _database_url),
     "NMC_PUBLIC_BASE_URL": ("public_base_url", _url),
     "NMC_TWILIO_ACCOUNT_SID": ("twilio_account_sid", _sid),
     "NMC_TWILIO_AUTH_TOKEN": ("twilio_auth_token", _token),
@@ -146,6 +172,8 @@ _CHECKS = {
     "NMC_JWT_AUDIENCE": ("jwt_audience", _text),
     "NMC_LOG_FORMAT": ("log_format", _choice("json", "console")),
     "NMC_LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
+    "NMC_RETENTION_DAYS": ("retention_days", _positive(3650)),
+    "NMC_TWILIO_TIMEOUT_SECONDS": ("twilio_timeout_seconds", _positive(120)),
 }
 
 

@@ -84,6 +84,13 @@ class Db:
         await self._ready()
         await self.conn.execute(sql, params)
 
+    async def count(self, sql: bytes, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement and return how many rows it changed."""
+        await self._ready()
+        async with self.conn.cursor() as cursor:
+            await cursor.execute(sql, params)
+            return max(cursor.rowcount, 0)
+
 
 class Transaction(Db):
     """BEGIN … COMMIT on an autocommit connection in pipeline mode (see the module docstring).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -24,8 +24,8 @@ _MAX_PAGES: Final = 5
 # 401/403/404 mean our credentials or account are wrong: nothing was created, and the fix is
 # ours, so retry (and dead-letter for `nmc replay`) rather than fail the message for good.
 _RETRYABLE_4XX: Final = frozenset({401, 403, 404, 408, 429})
-# A gateway error may come after Twilio's core accepted the message: reconcile before resending.
-_AMBIGUOUS_5XX: Final = frozenset({502, 504})
+# Any 5xx may come after Twilio created the message (fault injection found 500s that had):
+# the outcome is unknown, and the retry reconciles against the message list before resending.
 _DETAIL_LIMIT: Final = 500
 
 # Raised before any byte of the request reached Twilio, so a resend cannot duplicate the text.
@@ -80,8 +80,9 @@ class TwilioSmsSender:
             raise SmsOutcomeUnknown(self._describe("Twilio may have the message", exc)) from None
         return self._receipt_of_send(response)
 
-    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
-        """Twilio's record of `sms` created at or after `since` (less clock skew), if any.
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> Sequence[SmsReceipt]:
+        """Twilio's records like `sms` (same To, From, Body) created at or after `since` (less
+        clock skew), newest first.
 
         Raises SmsNotSent when Twilio cannot be asked now; the reconciliation can be retried.
         """
@@ -94,18 +95,24 @@ class TwilioSmsSender:
             "PageSize": str(_PAGE_SIZE),
         }
         url = self._messages_url
+        found: list[SmsReceipt] = []
         for _ in range(_MAX_PAGES):
             page = await self._list_page(url, params)
-            for entry in _entries(page):
-                receipt = _receipt_if_match(entry, sms.body, earliest)
-                if receipt is not None:
-                    return receipt
+            entries = _entries(page)
+            found.extend(
+                receipt
+                for receipt in (_receipt_if_match(entry, sms.body, earliest) for entry in entries)
+                if receipt is not None
+            )
+            oldest = _created(entries[-1]) if entries else None
+            if oldest is not None and oldest < earliest:  # newest first: the rest is older
+                break
             next_uri = page.get("next_page_uri")
             # Only relative URIs: our credentials must never follow a link to another host.
             if not isinstance(next_uri, str) or not next_uri.startswith("/"):
-                return None
+                break
             url, params = self._api_base + next_uri, None  # the URI carries its own query
-        return None
+        return found
 
     async def _list_page(self, url: str, params: Mapping[str, str] | None) -> Mapping[str, Any]:
         try:
@@ -130,9 +137,9 @@ class TwilioSmsSender:
                 return SmsReceipt(provider_sid=sid, status=state)
             # Twilio said yes but we cannot tell to what: only reconciliation can find the sid.
             raise SmsOutcomeUnknown(f"Twilio answered HTTP {status} with an unreadable body")
-        if status in _AMBIGUOUS_5XX:
-            raise SmsOutcomeUnknown(f"Twilio's gateway answered HTTP {status}")
-        if status in _RETRYABLE_4XX or status >= 500:
+        if status >= 500:
+            raise SmsOutcomeUnknown(f"Twilio answered HTTP {status}: it may have the message")
+        if status in _RETRYABLE_4XX:
             raise SmsNotSent(f"Twilio answered HTTP {status}")
         if status >= 400:
             payload = _json_object(response) or {}
@@ -171,14 +178,20 @@ def _entries(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [entry for entry in messages if isinstance(entry, dict)]
 
 
-def _receipt_if_match(entry: Mapping[str, Any], body: str, earliest: datetime) -> SmsReceipt | None:
-    sid, status, created = entry.get("sid"), entry.get("status"), entry.get("date_created")
-    if entry.get("body") != body or not isinstance(sid, str) or not isinstance(created, str):
+def _created(entry: Mapping[str, Any]) -> datetime | None:
+    created = entry.get("date_created")
+    if not isinstance(created, str):
         return None
     try:
-        created_at = _as_utc(email.utils.parsedate_to_datetime(created))
+        return _as_utc(email.utils.parsedate_to_datetime(created))
     except (TypeError, ValueError):
         return None  # a date we cannot read cannot prove the message is ours
+
+
+def _receipt_if_match(entry: Mapping[str, Any], body: str, earliest: datetime) -> SmsReceipt | None:
+    sid, status, created_at = entry.get("sid"), entry.get("status"), _created(entry)
+    if entry.get("body") != body or not isinstance(sid, str) or created_at is None:
+        return None
     if created_at < earliest:
         return None
     return SmsReceipt(provider_sid=sid, status=status if isinstance(status, str) else "queued")

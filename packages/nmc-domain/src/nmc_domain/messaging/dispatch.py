@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -24,17 +25,28 @@ from nmc_domain.messaging.ports import (
     SmsReceipt,
     SmsSender,
 )
+from nmc_domain.shared.errors import NeedsReview
 from nmc_domain.shared.ports import RowLock
+from nmc_domain.shared.retry import RetryPolicy
 
 __all__ = [
+    "SMS_RETRY",
     "DispatchOutcome",
     "MessagingUnitOfWorkFactory",
+    "SentObserver",
     "dispatch_message",
     "give_up",
     "release_held_messages",
+    "requeue_message",
 ]
 
 MessagingUnitOfWorkFactory = Callable[[], MessagingUnitOfWork]
+SentObserver = Callable[[OutboundMessage, float], None]
+# Texts SMS: exponential with full jitter from 1 s, capped at 5 min, for 6 hours.
+SMS_RETRY = RetryPolicy(base_seconds=1.0, cap_seconds=300.0, give_up_seconds=6 * 3600.0)
+# Another message of ours with the same text can only be confused with this one when its
+# attempt was close in time; a wide window only makes the check more careful.
+_ALIKE_WINDOW = timedelta(hours=7)
 
 
 class DispatchOutcome(StrEnum):
@@ -50,12 +62,17 @@ class DispatchOutcome(StrEnum):
 
 
 async def dispatch_message(
-    new_uow: MessagingUnitOfWorkFactory, sender: SmsSender, event: MessageQueued
+    new_uow: MessagingUnitOfWorkFactory,
+    sender: SmsSender,
+    event: MessageQueued,
+    *,
+    sent: SentObserver | None = None,
 ) -> DispatchOutcome:
     """Send a queued message once, even across retries, crashes and several workers.
 
     The attempt is recorded (committed) before the request leaves. A later try that finds the
-    mark asks the provider whether the message arrived before sending it again.
+    mark asks the provider whether the message arrived before sending it again. `sent` is told
+    of each message the provider took, with the seconds since it was queued.
     """
     tenant_id, message_id = event.tenant_id, event.message_id
     async with new_uow() as uow:
@@ -93,9 +110,9 @@ async def dispatch_message(
 
     sms = OutgoingSms(to=message.to, from_=message.from_, body=message.body, reference=message.id)
     if earlier_attempt is not None:
-        receipt = await sender.find_sent(sms, since=earlier_attempt)
+        receipt = await _reconcile(new_uow, sender, message, sms, earlier_attempt)
         if receipt is not None:
-            await _record(new_uow, event, receipt=receipt)
+            await _record(new_uow, event, receipt=receipt, sent=sent)
             return DispatchOutcome.RECONCILED
         async with new_uow() as uow:
             await uow.bind_tenant(tenant_id)
@@ -113,8 +130,69 @@ async def dispatch_message(
         await _record(new_uow, event)
         raise
     # SmsOutcomeUnknown propagates with the mark kept: the retry reconciles first.
-    await _record(new_uow, event, receipt=receipt)
+    await _record(new_uow, event, receipt=receipt, sent=sent)
     return DispatchOutcome.SENT
+
+
+async def _reconcile(
+    new_uow: MessagingUnitOfWorkFactory,
+    sender: SmsSender,
+    message: OutboundMessage,
+    sms: OutgoingSms,
+    attempted_at: datetime,
+) -> SmsReceipt | None:
+    """The provider's record of an attempt whose outcome is unknown, None when it has none.
+
+    A record counts as ours only when nothing else of ours could be it: records already
+    claimed by another of our messages (same text, same numbers) are not ours; when another of
+    ours is also unconfirmed, a free record could be either, and neither is marked sent on that
+    basis: the message is set aside for review (raises NeedsReview) rather than risk a silent
+    drop or a double send.
+    """
+    records = await sender.find_sent(sms, since=attempted_at)
+    if not records:
+        return None
+    async with new_uow() as uow:
+        await uow.bind_tenant(message.tenant_id)
+        others = await uow.messages.alike(
+            message.tenant_id, message, since=attempted_at - _ALIKE_WINDOW
+        )
+    claimed = {other.provider_sid for other in others if other.provider_sid is not None}
+    free = [record for record in records if record.provider_sid not in claimed]
+    if not free:
+        return None  # every record is another message's: ours never arrived
+    rivals = [other for other in others if _unconfirmed(other)]
+    if not rivals:
+        return free[0]
+    reason = (
+        f"{len(free)} provider record(s) could be this message or one of "
+        f"{len(rivals)} other unconfirmed message(s) with the same text"
+    )
+    await _set_aside(new_uow, message, reason)
+    raise NeedsReview(reason)
+
+
+def _unconfirmed(message: OutboundMessage) -> bool:
+    # A send that may have reached the provider, with no record of it on our side yet.
+    return (
+        message.provider_sid is None
+        and message.send_attempted_at is not None
+        and message.status in (MessageStatus.QUEUED, MessageStatus.NEEDS_REVIEW)
+    )
+
+
+async def _set_aside(
+    new_uow: MessagingUnitOfWorkFactory, message: OutboundMessage, reason: str
+) -> None:
+    async with new_uow() as uow:
+        await uow.bind_tenant(message.tenant_id)
+        current = await uow.messages.get(message.tenant_id, message.id, lock=RowLock.UPDATE)
+        if current is None or current.provider_sid is not None:
+            return
+        await uow.messages.save(
+            attrs.evolve(current, status=MessageStatus.NEEDS_REVIEW, error=reason[:500])
+        )
+        await uow.commit()
 
 
 async def _mark_attempt(uow: MessagingUnitOfWork, message: OutboundMessage) -> None:
@@ -129,6 +207,7 @@ async def _record(
     *,
     receipt: SmsReceipt | None = None,
     rejected: SmsRejected | None = None,
+    sent: SentObserver | None = None,
 ) -> None:
     async with new_uow() as uow:
         await uow.bind_tenant(event.tenant_id)
@@ -148,7 +227,10 @@ async def _record(
         else:
             message = attrs.evolve(message, send_attempted_at=None)
         await uow.messages.save(message)
+        now = await uow.now()
         await uow.commit()
+    if sent is not None and receipt is not None:
+        sent(message, (now - message.created_at).total_seconds())
 
 
 async def give_up(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued, error: str) -> None:
@@ -163,6 +245,26 @@ async def give_up(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued, err
             attrs.evolve(message, status=MessageStatus.FAILED, error=f"gave up: {error}"[:500])
         )
         await uow.commit()
+
+
+async def requeue_message(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued) -> bool:
+    """Make a message the outbox gave up on (or set aside for review) queued again, for a
+    replay of its row; returns False when there is nothing to send (it is gone, or the
+    provider took it). The send mark is kept: the next try asks the provider first, so a text
+    the provider had accepted is never sent twice."""
+    async with new_uow() as uow:
+        await uow.bind_tenant(event.tenant_id)
+        message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
+        if message is None or message.provider_sid is not None:
+            return False
+        given_up = message.status is MessageStatus.FAILED and (message.error or "").startswith(
+            "gave up:"
+        )
+        if given_up or message.status is MessageStatus.NEEDS_REVIEW:
+            await uow.messages.save(attrs.evolve(message, status=MessageStatus.QUEUED))
+            await uow.commit()
+            return True
+        return message.status in (MessageStatus.QUEUED, MessageStatus.HELD)
 
 
 async def release_held_messages(uow: MessagingUnitOfWork, tenant_id: UUID) -> int:

@@ -32,6 +32,9 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     # Ours: it never left and never will (the recipient opted out before it went).
     CANCELED = "canceled"
+    # Ours: it may have left, and the provider's records cannot tell it from another of ours;
+    # a person decides (`nmc replay list --needs-review`); a status callback settles it too.
+    NEEDS_REVIEW = "needs_review"
 
 
 class Author(StrEnum):
@@ -48,6 +51,7 @@ class Author(StrEnum):
 _RANK = {
     MessageStatus.HELD: 0,
     MessageStatus.QUEUED: 1,
+    MessageStatus.NEEDS_REVIEW: 1,
     MessageStatus.SENDING: 2,
     MessageStatus.SENT: 3,
     MessageStatus.DELIVERED: 4,

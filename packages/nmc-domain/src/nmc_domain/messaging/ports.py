@@ -47,6 +47,13 @@ class MessageRepository(Protocol):
         """Both directions, oldest first."""
         ...
 
+    async def alike(
+        self, tenant_id: UUID, message: OutboundMessage, *, since: datetime
+    ) -> Sequence[OutboundMessage]:
+        """The tenant's other outbound messages with this one's sender, recipient and body,
+        created at or after `since` (reconciliation tells them apart)."""
+        ...
+
     async def cancel_pending_to(self, tenant_id: UUID, phone: str) -> Sequence[UUID]:
         """Cancel the texts to `phone` that have not left (held, or queued with no send
         attempt yet); returns their ids."""
@@ -82,6 +89,8 @@ class SmsSender(Protocol):
 
     async def send(self, sms: OutgoingSms) -> SmsReceipt: ...
 
-    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
-        """The provider's record of this message sent at or after `since`, if it has one."""
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> Sequence[SmsReceipt]:
+        """Every record the provider has of a message like this one (same sender, recipient
+        and body) created at or after `since`: each could be this message, or another of ours
+        with the same text. Raises SmsNotSent when the provider cannot be asked now."""
         ...

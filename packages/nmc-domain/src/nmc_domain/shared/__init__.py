@@ -24,7 +24,7 @@ from nmc_domain.shared.ports import (
     Wakeups,
     WebhookEventLog,
 )
-from nmc_domain.shared.retry import RetryPolicy, UniformSource
+from nmc_domain.shared.retry import RetryPolicies, RetryPolicy, UniformSource
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -41,6 +41,7 @@ __all__ = [
     "Page",
     "PageKey",
     "PermissionDenied",
+    "RetryPolicies",
     "RetryPolicy",
     "RowLock",
     "StorageUnavailable",

@@ -7,6 +7,7 @@ __all__ = [
     "DomainError",
     "Gone",
     "InvalidInput",
+    "NeedsReview",
     "NotFound",
     "PermissionDenied",
     "StorageUnavailable",
@@ -87,3 +88,8 @@ class Conflict(DomainError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class NeedsReview(DomainError):
+    """A handler cannot decide safely on its own (two of our messages could match one provider
+    record): the outbox sets the row aside for a person instead of retrying or burying it."""

@@ -1,12 +1,16 @@
-"""Retry policy for outbox deliveries: exponential backoff with full jitter."""
+"""Retry policy for outbox deliveries: exponential backoff with full jitter, a budget in time."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Protocol
 
 import attrs
 
-__all__ = ["RetryPolicy", "UniformSource"]
+from nmc_domain.shared.events import DomainEvent
+
+__all__ = ["RetryPolicies", "RetryPolicy", "UniformSource"]
 
 
 class UniformSource(Protocol):
@@ -17,25 +21,41 @@ class UniformSource(Protocol):
 
 @attrs.frozen
 class RetryPolicy:
-    """After a failed attempt wait a random time in [0, min(cap, base * 2**n)); give up at max."""
+    """After the n-th failed attempt wait a random time in [0, min(cap, base * 2**(n-1)));
+    give up once the row is `give_up_seconds` old (counted from when it was written).
+
+    The budget is time, not a count: an outage of an hour is ridden out whatever the backoff
+    drew. A retry is never set later than the give-up moment, so the last try happens at it.
+    """
 
     base_seconds: float = 1.0
     cap_seconds: float = 300.0
-    max_attempts: int = 8
+    give_up_seconds: float = 6 * 3600.0
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.base_seconds <= self.cap_seconds:  # also refuses NaN
             raise ValueError("need 0 < base_seconds <= cap_seconds")
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if not 0 < self.give_up_seconds < math.inf:
+            raise ValueError("give_up_seconds must be positive and finite")
 
-    def gives_up_after(self, attempts: int) -> bool:
-        """True when `attempts` failed attempts exhaust the budget (dead-letter the row)."""
-        return attempts >= self.max_attempts
+    def gives_up(self, age_seconds: float) -> bool:
+        """True when a row this old (seconds since written) has used up its budget."""
+        return age_seconds >= self.give_up_seconds
 
-    def delay(self, attempts: int, rng: UniformSource) -> float:
-        """Seconds to wait after the `attempts`-th failure (attempts >= 1)."""
+    def delay(self, attempts: int, rng: UniformSource, *, age_seconds: float = 0.0) -> float:
+        """Seconds to wait after the `attempts`-th failure (attempts >= 1) of a row this old."""
         # Past ~60 doublings any base exceeds any sane cap; stop there (2.0 ** 1024 overflows).
         doublings = min(max(attempts - 1, 0), 64)
         ceiling: float = min(self.cap_seconds, self.base_seconds * 2.0**doublings)
-        return rng.random() * ceiling
+        return max(0.0, min(rng.random() * ceiling, self.give_up_seconds - age_seconds))
+
+
+@attrs.frozen
+class RetryPolicies:
+    """Each event type's policy; the rest use `default`."""
+
+    default: RetryPolicy = RetryPolicy()
+    by_event: Mapping[type[DomainEvent], RetryPolicy] = attrs.field(factory=dict)
+
+    def of(self, event: type[DomainEvent] | None) -> RetryPolicy:
+        return self.default if event is None else self.by_event.get(event, self.default)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 import attrs
@@ -68,6 +69,19 @@ class InMemoryMessages:
             m for m in both if m.tenant_id == tenant_id and m.conversation_id == conversation_id
         ]
         return sorted(found, key=_written)
+
+    async def alike(
+        self, tenant_id: UUID, message: OutboundMessage, *, since: datetime
+    ) -> Sequence[OutboundMessage]:
+        found = [
+            other
+            for other in self._rows.values()
+            if other.tenant_id == tenant_id
+            and other.id != message.id
+            and (other.to, other.from_, other.body) == (message.to, message.from_, message.body)
+            and other.created_at >= since
+        ]
+        return sorted(found, key=lambda other: (other.created_at, other.id))
 
     async def cancel_pending_to(self, tenant_id: UUID, phone: str) -> Sequence[UUID]:
         canceled = []

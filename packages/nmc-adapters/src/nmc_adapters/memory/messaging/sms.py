@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -64,14 +64,15 @@ class FakeSmsSender:
             raise SmsOutcomeUnknown("the fake provider kept the message and did not answer")
         return receipt
 
-    async def find_sent(self, sms: OutgoingSms, since: datetime) -> SmsReceipt | None:
-        """The newest kept message with the same to, from and body, sent at or after `since`."""
+    async def find_sent(self, sms: OutgoingSms, since: datetime) -> Sequence[SmsReceipt]:
+        """Kept messages with the same to, from and body sent at or after `since`, newest first."""
         self.lookups.append((sms, since))
-        for kept in reversed(self.sent):
-            same = (kept.sms.to, kept.sms.from_, kept.sms.body) == (sms.to, sms.from_, sms.body)
-            if same and kept.sent_at >= since:
-                return kept.receipt
-        return None
+        return [
+            kept.receipt
+            for kept in reversed(self.sent)
+            if (kept.sms.to, kept.sms.from_, kept.sms.body) == (sms.to, sms.from_, sms.body)
+            and kept.sent_at >= since
+        ]
 
     def messages_to(self, number: str) -> list[OutgoingSms]:
         """What the provider holds for `number`, oldest first."""

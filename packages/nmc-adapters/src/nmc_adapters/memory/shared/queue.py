@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -24,39 +25,83 @@ class InMemoryOutboxQueue:
     async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
         now = self._store.now
         due = sorted((row for row in self._store.outbox_rows if row.is_due(now)), key=_by_due)
-        claimed = due[: max(limit, 0)]
-        for row in claimed:
+        items = []
+        for row in due[: max(limit, 0)]:
+            reclaimed = row.lease_token is not None
+            row.attempts += int(reclaimed)
             row.available_at = now + timedelta(seconds=lease_seconds)
-        return [OutboxItem(row.id, row.topic, row.event, row.attempts) for row in claimed]
+            row.lease_token = uuid.uuid4()
+            items.append(
+                OutboxItem(
+                    row.id,
+                    row.topic,
+                    row.event,
+                    row.attempts,
+                    token=row.lease_token,
+                    age_seconds=max(0.0, (now - row.created_at).total_seconds()),
+                    reclaimed=reclaimed,
+                    request_id=row.request_id,
+                )
+            )
+        return items
 
-    async def complete(self, item_ids: Sequence[int]) -> None:
-        for item_id in item_ids:
-            row = self._find(item_id)
+    async def complete(self, items: Sequence[OutboxItem]) -> int:
+        done = 0
+        for item in items:
+            row = self._mine(item)
             if row is not None:
                 row.dispatched_at = self._store.now
+                row.lease_token = None
+                done += 1
+        return done
 
-    async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
-        row = self._find(item_id)
-        if row is not None:
-            row.attempts += 1
-            row.last_error = error[:_ERROR_LIMIT]
-            row.available_at = self._store.now + timedelta(seconds=delay_seconds)
+    async def retry(self, item: OutboxItem, error: str, delay_seconds: float) -> bool:
+        row = self._mine(item)
+        if row is None:
+            return False
+        row.attempts += 1
+        row.last_error = error[:_ERROR_LIMIT]
+        row.lease_token = None
+        row.available_at = self._store.now + timedelta(seconds=delay_seconds)
+        return True
 
-    async def bury(self, item_id: int, error: str) -> None:
-        row = self._find(item_id)
-        if row is not None:
-            row.attempts += 1
-            row.last_error = error[:_ERROR_LIMIT]
-            row.dead_at = self._store.now
+    async def bury(self, item: OutboxItem, error: str) -> bool:
+        row = self._mine(item)
+        if row is None:
+            return False
+        row.attempts += 1
+        row.last_error = error[:_ERROR_LIMIT]
+        row.lease_token = None
+        row.dead_at = self._store.now
+        return True
 
-    def _find(self, item_id: int) -> OutboxRow | None:
-        # Like PgOutboxQueue's UPDATE … WHERE id = :id AND still pending: an unknown or finished
-        # row changes nothing (a worker whose lease ran out cannot undo another's outcome).
+    async def set_aside(self, item: OutboxItem, reason: str) -> bool:
+        row = self._mine(item)
+        if row is None:
+            return False
+        row.last_error = reason[:_ERROR_LIMIT]
+        row.lease_token = None
+        row.needs_review_at = self._store.now
+        return True
+
+    async def release(self, items: Sequence[OutboxItem]) -> int:
+        released = 0
+        for item in items:
+            row = self._mine(item)
+            if row is not None:
+                row.available_at = self._store.now
+                row.lease_token = None
+                released += 1
+        return released
+
+    def _mine(self, item: OutboxItem) -> OutboxRow | None:
+        # Like PgOutboxQueue's UPDATE … WHERE id AND token AND still pending: an unknown or
+        # finished row, or one claimed again since, changes nothing.
         try:
-            row = self._store.outbox_row(item_id)
+            row = self._store.outbox_row(item.id)
         except KeyError:
             return None
-        return row if row.dispatched_at is None and row.dead_at is None else None
+        return row if row.pending and row.lease_token == item.token else None
 
 
 def _by_due(row: OutboxRow) -> tuple[datetime, int]:

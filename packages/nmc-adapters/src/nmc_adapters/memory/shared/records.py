@@ -41,6 +41,14 @@ class OutboxRow:
     last_error: str | None = None
     dispatched_at: datetime | None = None
     dead_at: datetime | None = None
+    lease_token: UUID | None = None
+    needs_review_at: datetime | None = None
+    request_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Neither dispatched, nor dead, nor set aside for review."""
+        return self.dispatched_at is None and self.dead_at is None and self.needs_review_at is None
 
     @property
     def event(self) -> DomainEvent | None:
@@ -51,5 +59,5 @@ class OutboxRow:
             return None
 
     def is_due(self, now: datetime) -> bool:
-        """Pending (neither dispatched nor dead) and available at `now`."""
-        return self.dispatched_at is None and self.dead_at is None and self.available_at <= now
+        """Pending and available at `now`."""
+        return self.pending and self.available_at <= now

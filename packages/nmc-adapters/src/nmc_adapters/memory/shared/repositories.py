@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from uuid import UUID
 
+from nmc_adapters.logs import current_request_id
 from nmc_adapters.memory.shared.records import OutboxRow, WebhookEvent
 from nmc_adapters.memory.spec import Session
 from nmc_adapters.wire import encode_event
 from nmc_domain.shared.events import DomainEvent
+from nmc_domain.shared.ports import StoredWebhook
 
 __all__ = ["InMemoryOutbox", "InMemoryWebhookEvents"]
 
@@ -32,6 +34,7 @@ class InMemoryOutbox:
             schema_version=version,
             available_at=now if not_before is None else not_before,
             created_at=now,
+            request_id=current_request_id(),
         )
         self._session.stage_outbox(row)
 
@@ -53,3 +56,9 @@ class InMemoryWebhookEvents:
         event = WebhookEvent(provider, key, tenant_id, dict(payload), self._clock())
         self._rows[provider, key] = event
         return True
+
+    async def get(self, provider: str, key: str) -> StoredWebhook | None:
+        found = self._rows.get((provider, key))
+        if found is None:
+            return None
+        return StoredWebhook(provider, key, found.tenant_id, dict(found.payload), found.received_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -61,6 +62,20 @@ _SAVE = compiled(
         | {"updated_at": func.now()}
     )
 )
+# Only a reconciliation (a send of unknown outcome) asks this, so it has no index of its own.
+_ALIKE = compiled(
+    select(messages)
+    .where(
+        messages.c.tenant_id == bindparam("tenant_id"),
+        messages.c.to_number == bindparam("to_number"),
+        messages.c.from_number == bindparam("from_number"),
+        messages.c.body == bindparam("body"),
+        messages.c.id != bindparam("id"),
+        messages.c.created_at >= bindparam("since"),
+        _OUTBOUND,
+    )
+    .order_by(messages.c.created_at, messages.c.id)
+)
 _HELD = compiled(
     select(messages)
     .where(
@@ -105,6 +120,19 @@ class PgMessages:
         return [
             INBOUND.value(row) if row["direction"] == "inbound" else ROWS.value(row) for row in rows
         ]
+
+    async def alike(
+        self, tenant_id: UUID, message: OutboundMessage, *, since: datetime
+    ) -> Sequence[OutboundMessage]:
+        params = {
+            "tenant_id": tenant_id,
+            "to_number": message.to,
+            "from_number": message.from_,
+            "body": message.body,
+            "id": message.id,
+            "since": since,
+        }
+        return [ROWS.value(row) for row in await self._db.all(_ALIKE, params)]
 
     async def cancel_pending_to(self, tenant_id: UUID, phone: str) -> Sequence[UUID]:
         rows = await self._db.all(_CANCEL_PENDING, {"tenant_id": tenant_id, "phone": phone})

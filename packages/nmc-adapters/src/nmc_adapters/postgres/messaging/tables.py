@@ -45,7 +45,7 @@ messages = Table(
     CheckConstraint("direction IN ('outbound', 'inbound')", name="message_direction_known"),
     CheckConstraint(
         "status IN ('held', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', "
-        "'canceled', 'received')",
+        "'canceled', 'received', 'needs_review')",
         name="message_status_known",
     ),
     CheckConstraint(

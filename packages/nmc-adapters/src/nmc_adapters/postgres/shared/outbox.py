@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nmc_adapters.logs import current_request_id
 from nmc_adapters.postgres.shared.tables import outbox_events
 from nmc_adapters.postgres.sql import Db, autocommit, compiled
 from nmc_adapters.wire import UnknownTopic, decode_event, encode_event
@@ -29,48 +30,67 @@ log = structlog.get_logger("nmc.outbox")
 # (available_at, id) index: timers set for later never get walked. SKIP LOCKED lets several
 # workers claim disjoint batches, and the lease (available_at pushed forward) hides a claimed
 # row until it is finished or the worker that holds it has died, without keeping a
-# transaction open during the provider call.
+# transaction open during the provider call. Each claim gets a fresh token (the fence: only
+# its holder may record an outcome); a row still carrying a token was claimed before and never
+# finished (its worker died or hung past the lease), and that claim counts as an attempt.
 _CLAIM = b"""
     WITH due AS (
         SELECT id FROM outbox_events
-        WHERE dispatched_at IS NULL AND dead_at IS NULL AND available_at <= now()
+        WHERE dispatched_at IS NULL AND dead_at IS NULL AND needs_review_at IS NULL
+          AND available_at <= now()
         ORDER BY available_at, id
         LIMIT %(limit)s::integer
         FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        SELECT o.id, o.lease_token IS NOT NULL AS reclaimed
+        FROM outbox_events o JOIN due ON due.id = o.id
     )
     UPDATE outbox_events AS o
-    SET available_at = now() + make_interval(secs => %(lease)s::double precision)
-    FROM due WHERE o.id = due.id
-    RETURNING o.id, o.topic, o.payload, o.attempts
+    SET available_at = now() + make_interval(secs => %(lease)s::double precision),
+        lease_token = gen_random_uuid(),
+        attempts = o.attempts + claimed.reclaimed::integer
+    FROM claimed WHERE o.id = claimed.id
+    RETURNING o.id, o.topic, o.payload, o.attempts, o.lease_token, claimed.reclaimed,
+        o.request_id, extract(epoch FROM now() - o.created_at)::double precision AS age
     """
-# Only a row still pending can be finished: a worker whose lease ran out must not bury a row
-# that another worker has dispatched since.
-_PENDING = b" WHERE id = %(id)s::bigint AND dispatched_at IS NULL AND dead_at IS NULL"
-_COMPLETE = (
-    b"UPDATE outbox_events SET dispatched_at = now() "
-    b"WHERE id = ANY(%(ids)s::bigint[]) AND dispatched_at IS NULL AND dead_at IS NULL"
+# Only the current claim of a row still pending can record its outcome: a worker whose lease
+# ran out (and was taken over) must not bury a row another worker has dispatched since.
+_MINE = (
+    b" WHERE id = %(id)s::bigint AND lease_token = %(token)s::uuid"
+    b" AND dispatched_at IS NULL AND dead_at IS NULL AND needs_review_at IS NULL"
 )
+_COMPLETE = b"""
+    UPDATE outbox_events AS o SET dispatched_at = now(), lease_token = NULL
+    FROM unnest(%(ids)s::bigint[], %(tokens)s::uuid[]) AS mine(id, token)
+    WHERE o.id = mine.id AND o.lease_token = mine.token
+      AND o.dispatched_at IS NULL AND o.dead_at IS NULL AND o.needs_review_at IS NULL
+    """
 _RETRY = (
     b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
-    b"available_at = now() + make_interval(secs => %(delay)s::double precision)" + _PENDING
+    b"lease_token = NULL, "
+    b"available_at = now() + make_interval(secs => %(delay)s::double precision)" + _MINE
 )
 _BURY = (
     b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
-    b"dead_at = now()" + _PENDING
+    b"lease_token = NULL, dead_at = now()" + _MINE
 )
-_ADD = compiled(
-    insert(outbox_events).values(
-        {c: bindparam(c) for c in ("tenant_id", "topic", "payload", "schema_version")}
-    )
+_SET_ASIDE = (
+    b"UPDATE outbox_events SET last_error = %(error)s::text, lease_token = NULL, "
+    b"needs_review_at = now()" + _MINE
 )
+# Shutdown hands unfinished claims back: due at once, and not counted as attempts.
+_RELEASE = b"""
+    UPDATE outbox_events AS o SET available_at = now(), lease_token = NULL
+    FROM unnest(%(ids)s::bigint[], %(tokens)s::uuid[]) AS mine(id, token)
+    WHERE o.id = mine.id AND o.lease_token = mine.token
+      AND o.dispatched_at IS NULL AND o.dead_at IS NULL AND o.needs_review_at IS NULL
+    """
+_COLUMNS = ("tenant_id", "topic", "payload", "schema_version", "request_id")
+_ADD = compiled(insert(outbox_events).values({c: bindparam(c) for c in _COLUMNS}))
 _ADD_LATER = compiled(
-    insert(outbox_events).values(
-        {
-            c: bindparam(c)
-            for c in ("tenant_id", "topic", "payload", "schema_version", "available_at")
-        }
-    )
+    insert(outbox_events).values({c: bindparam(c) for c in (*_COLUMNS, "available_at")})
 )
+_ERROR_LIMIT = 2000
 
 
 class PgOutbox:
@@ -87,6 +107,7 @@ class PgOutbox:
             "payload": Jsonb(payload),
             "schema_version": version,
             "available_at": not_before,
+            "request_id": current_request_id(),
         }
         await self._db.run(_ADD if not_before is None else _ADD_LATER, row)
 
@@ -100,31 +121,56 @@ class PgOutboxQueue:
     async def claim(self, limit: int, lease_seconds: float) -> Sequence[OutboxItem]:
         async with autocommit(self._engine) as db:
             rows = await db.all(_CLAIM, {"limit": limit, "lease": float(lease_seconds)})
-        items = [_item(r["id"], r["topic"], r["payload"], r["attempts"]) for r in rows]
+        items = [_item(r) for r in rows]
         return sorted(items, key=lambda item: item.id)
 
-    async def complete(self, item_ids: Sequence[int]) -> None:
-        if not item_ids:
-            return
+    async def complete(self, items: Sequence[OutboxItem]) -> int:
+        if not items:
+            return 0
+        params = {"ids": [i.id for i in items], "tokens": [i.token for i in items]}
         async with autocommit(self._engine) as db:
-            await db.run(_COMPLETE, {"ids": list(item_ids)})
+            return await db.count(_COMPLETE, params)
 
-    async def retry(self, item_id: int, error: str, delay_seconds: float) -> None:
-        params = {"id": item_id, "error": error[:2000], "delay": float(delay_seconds)}
+    async def retry(self, item: OutboxItem, error: str, delay_seconds: float) -> bool:
+        params = {**_mine(item, error), "delay": float(delay_seconds)}
         async with autocommit(self._engine) as db:
-            await db.run(_RETRY, params)
+            return await db.count(_RETRY, params) == 1
 
-    async def bury(self, item_id: int, error: str) -> None:
+    async def bury(self, item: OutboxItem, error: str) -> bool:
         async with autocommit(self._engine) as db:
-            await db.run(_BURY, {"id": item_id, "error": error[:2000]})
+            return await db.count(_BURY, _mine(item, error)) == 1
+
+    async def set_aside(self, item: OutboxItem, reason: str) -> bool:
+        async with autocommit(self._engine) as db:
+            return await db.count(_SET_ASIDE, _mine(item, reason)) == 1
+
+    async def release(self, items: Sequence[OutboxItem]) -> int:
+        if not items:
+            return 0
+        params = {"ids": [i.id for i in items], "tokens": [i.token for i in items]}
+        async with autocommit(self._engine) as db:
+            return await db.count(_RELEASE, params)
 
 
-def _item(item_id: int, topic: str, payload: dict[str, object], attempts: int) -> OutboxItem:
+def _mine(item: OutboxItem, error: str) -> dict[str, object]:
+    return {"id": item.id, "token": item.token, "error": error[:_ERROR_LIMIT]}
+
+
+def _item(row: Mapping[str, Any]) -> OutboxItem:
     try:
-        event: DomainEvent | None = decode_event(dict(payload))
+        event: DomainEvent | None = decode_event(dict(row["payload"]))
     except UnknownTopic:
         event = None
-    return OutboxItem(id=item_id, topic=topic, event=event, attempts=attempts)
+    return OutboxItem(
+        id=row["id"],
+        topic=row["topic"],
+        event=event,
+        attempts=row["attempts"],
+        token=row["lease_token"],
+        age_seconds=max(0.0, float(row["age"])),
+        reclaimed=bool(row["reclaimed"]),
+        request_id=row["request_id"],
+    )
 
 
 # Opens the LISTEN connection (autocommit) for a libpq URL.

@@ -30,6 +30,7 @@ webhook_events = Table(
     Column("payload", JSONB, nullable=False),
     timestamp("received_at", now=True),
     PrimaryKeyConstraint("provider", "event_key", name="webhook_events_pkey"),
+    Index("webhook_events_received", "received_at"),
     info=SYSTEM_TABLE,
 )
 
@@ -48,13 +49,27 @@ outbox_events = Table(
     timestamp("dispatched_at", nullable=True),
     timestamp("dead_at", nullable=True),
     timestamp("created_at", now=True),
-    # Pending rows by due time (dispatched and dead rows drop out): the claim finds due rows
-    # without walking timers set for later (idle checks).
+    # The current claim's token: only its holder may finish, retry or bury the row.
+    Column("lease_token", UUID(as_uuid=True)),
+    # Set aside for a person (`nmc replay list --needs-review`): not pending, not dead.
+    timestamp("needs_review_at", nullable=True),
+    # The request (webhook, API call) that wrote the row: the worker's log lines carry it.
+    Column("request_id", Text),
+    # Pending rows by due time (dispatched, dead and set-aside rows drop out): the claim finds
+    # due rows without walking timers set for later (idle checks).
     Index(
         "outbox_events_due",
         "available_at",
         "id",
-        postgresql_where=sql_text("dispatched_at IS NULL AND dead_at IS NULL"),
+        postgresql_where=sql_text(
+            "dispatched_at IS NULL AND dead_at IS NULL AND needs_review_at IS NULL"
+        ),
+    ),
+    # Finished rows by age, for the retention purge.
+    Index(
+        "outbox_events_finished",
+        "created_at",
+        postgresql_where=sql_text("dispatched_at IS NOT NULL OR dead_at IS NOT NULL"),
     ),
     info=SYSTEM_TABLE,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import socket
 import time
 import traceback
@@ -116,14 +117,34 @@ async def test_wrong_credentials_are_retryable_not_a_rejection(
     assert fake.messages == []
 
 
-@pytest.mark.parametrize("status", [502, 504])
-async def test_a_gateway_error_is_ambiguous(
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_any_server_error_is_an_unknown_outcome(
     status: int, fake: FakeTwilio, sender: TwilioSmsSender
 ) -> None:
+    # Twilio can create the message and still answer 5xx: a blind resend could text twice.
     fake.fail_next(status=status)
 
-    with pytest.raises(SmsOutcomeUnknown):
+    with pytest.raises(SmsOutcomeUnknown, match=str(status)):
         await sender.send(_sms())
+
+
+async def test_a_500_after_twilio_created_the_message_is_resolved_by_find_sent() -> None:
+    sms = _sms()
+    since = datetime.now(UTC)
+    created = email.utils.format_datetime(since + timedelta(seconds=1))
+
+    def twilio(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":  # it kept the message, then failed to answer properly
+            return httpx.Response(500, json={"code": 20500, "message": "Internal Server Error"})
+        return _listing([_entry("SMcreated", sms.body, created)], None)(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(twilio)) as http:
+        sender = _sender(http, "https://api.twilio.test")
+        with pytest.raises(SmsOutcomeUnknown):
+            await sender.send(sms)
+        found = await sender.find_sent(sms, since=since)
+
+    assert [(r.provider_sid, r.status) for r in found] == [("SMcreated", "delivered")]
 
 
 async def test_a_400_is_a_permanent_rejection_with_twilios_code(
@@ -139,6 +160,21 @@ async def test_a_400_is_a_permanent_rejection_with_twilios_code(
     assert fake.messages == []
 
 
+@pytest.mark.parametrize(
+    ("code", "status"), [(21211, 400), (21610, 400), (21408, 400), (21612, 422)]
+)
+async def test_a_request_twilio_calls_wrong_is_final(
+    fake: FakeTwilio, sender: TwilioSmsSender, code: int, status: int
+) -> None:
+    fake.reject_next(code=code, status=status)
+
+    with pytest.raises(SmsRejected) as caught:
+        await sender.send(_sms())
+
+    assert caught.value.code == str(code)
+    assert fake.messages == []
+
+
 async def test_an_empty_body_is_rejected_by_the_provider(sender: TwilioSmsSender) -> None:
     with pytest.raises(SmsRejected) as caught:
         await sender.send(_sms(body=""))
@@ -146,8 +182,8 @@ async def test_an_empty_body_is_rejected_by_the_provider(sender: TwilioSmsSender
     assert caught.value.code == "21602"
 
 
-@pytest.mark.parametrize("status", [500, 503, 429, 408])
-async def test_server_errors_and_throttling_mean_not_sent(
+@pytest.mark.parametrize("status", [429, 408, 403, 404])
+async def test_throttling_and_account_errors_mean_not_sent(
     fake: FakeTwilio, sender: TwilioSmsSender, status: int
 ) -> None:
     fake.fail_next(status=status)
@@ -208,12 +244,27 @@ async def test_a_timeout_after_acceptance_is_ambiguous_and_find_sent_resolves_it
         await sender.send(sms)
 
     [accepted] = fake.messages  # the provider did take it: a blind resend would duplicate it
-    receipt = await sender.find_sent(sms, since=since)
-    assert receipt is not None
+    [receipt] = await sender.find_sent(sms, since=since)
     assert receipt.provider_sid == accepted.sid
     assert receipt.status == "queued"
     # An attempt recorded by a clock a minute ahead of Twilio's still matches (skew allowance).
-    assert await sender.find_sent(sms, since=since + timedelta(minutes=1)) is not None
+    skewed = await sender.find_sent(sms, since=since + timedelta(minutes=1))
+    assert [r.provider_sid for r in skewed] == [accepted.sid]
+
+
+async def test_find_sent_returns_every_record_twilio_lists_newest_first(
+    fake: FakeTwilio, sender: TwilioSmsSender
+) -> None:
+    sms = _sms()
+    since = datetime.now(UTC)
+    older = await sender.send(sms)
+    await sender.send(_sms("another text"))
+    newer = await sender.send(OutgoingSms(sms.to, sms.from_, sms.body, uuid.uuid4()))
+
+    found = await sender.find_sent(sms, since=since)
+
+    assert [r.provider_sid for r in found] == [newer.provider_sid, older.provider_sid]
+    assert len({m.sid for m in fake.messages}) == 3
 
 
 async def test_find_sent_ignores_other_bodies_and_older_messages(
@@ -225,10 +276,10 @@ async def test_find_sent_ignores_other_bodies_and_older_messages(
     other_body = OutgoingSms(
         to=sms.to, from_=sms.from_, body="another text", reference=sms.reference
     )
-    assert await sender.find_sent(other_body, since=datetime.now(UTC)) is None
+    assert list(await sender.find_sent(other_body, since=datetime.now(UTC))) == []
     # Sent more than the 2 minutes of allowed skew before this attempt: an older, separate text.
     later = datetime.now(UTC) + timedelta(minutes=3)
-    assert await sender.find_sent(sms, since=later) is None
+    assert list(await sender.find_sent(sms, since=later)) == []
     assert fake.requests == {"send": 1, "list": 2}
 
 
@@ -257,20 +308,27 @@ def _entry(sid: str, body: str, created: str) -> dict[str, str]:
     return {"sid": sid, "status": "delivered", "body": body, "date_created": created}
 
 
-async def test_find_sent_follows_next_page_uri() -> None:
+async def test_find_sent_follows_next_page_uri_until_the_window_ends() -> None:
     sms = _sms()
-    since = datetime(2024, 3, 1, 0, 1, tzinfo=UTC)
+    since = datetime(2024, 3, 1, 0, 1, tzinfo=UTC)  # less 2 minutes of skew: 23:59 the day before
     next_uri = f"{MESSAGES_PATH}?PageSize=50&Page=1&PageToken=PAabc"
     seen: list[httpx.Request] = []
-    pages = [
+    pages = [  # newest first, as Twilio lists them
         _listing(
             [
                 _entry("SM1", "another text", "Fri, 01 Mar 2024 00:05:00 +0000"),
-                _entry("SM2", sms.body, "Thu, 29 Feb 2024 23:50:00 +0000"),  # before the skew
+                _entry("SM4", sms.body, "Fri, 01 Mar 2024 00:04:00 +0000"),
             ],
             next_uri,
         ),
-        _listing([_entry("SM3", sms.body, "Thu, 29 Feb 2024 23:59:30 +0000")], None),
+        _listing(
+            [
+                _entry("SM3", sms.body, "Thu, 29 Feb 2024 23:59:30 +0000"),  # within the skew
+                _entry("SM2", sms.body, "Thu, 29 Feb 2024 23:50:00 +0000"),  # before it
+            ],
+            f"{MESSAGES_PATH}?PageSize=50&Page=2&PageToken=PAdef",
+        ),
+        _listing([_entry("SM0", sms.body, "Thu, 29 Feb 2024 23:00:00 +0000")], None),
     ]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -278,10 +336,13 @@ async def test_find_sent_follows_next_page_uri() -> None:
         return pages[len(seen) - 1](request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        receipt = await _sender(http, "https://api.twilio.test/").find_sent(sms, since=since)
+        found = await _sender(http, "https://api.twilio.test/").find_sent(sms, since=since)
 
-    assert receipt is not None
-    assert (receipt.provider_sid, receipt.status) == ("SM3", "delivered")
+    assert [(r.provider_sid, r.status) for r in found] == [
+        ("SM4", "delivered"),
+        ("SM3", "delivered"),
+    ]
+    # The second page reached past the window: the third is older still and never asked for.
     first, second = seen
     assert first.method == "GET"
     assert first.url.path == MESSAGES_PATH
@@ -307,8 +368,26 @@ async def test_find_sent_reads_at_most_five_pages() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         found = await _sender(http, "https://api.twilio.test").find_sent(_sms(), datetime.now(UTC))
 
-    assert found is None
+    assert list(found) == []
     assert calls == 5
+
+
+async def test_find_sent_stops_at_a_page_older_than_the_window() -> None:
+    sms = _sms()
+    since = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        entries = [_entry("SMold", sms.body, "Fri, 01 Mar 2024 09:00:00 +0000")]
+        return _listing(entries, f"{MESSAGES_PATH}?Page={calls}")(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        found = await _sender(http, "https://api.twilio.test").find_sent(sms, since)
+
+    assert list(found) == []
+    assert calls == 1
 
 
 async def test_find_sent_never_follows_a_link_to_another_host() -> None:
@@ -321,7 +400,7 @@ async def test_find_sent_never_follows_a_link_to_another_host() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         found = await _sender(http, "https://api.twilio.test").find_sent(_sms(), datetime.now(UTC))
 
-    assert found is None
+    assert list(found) == []
     assert hosts == ["api.twilio.test"]
 
 

@@ -70,6 +70,10 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
             f"--handler-timeout {args.handler_timeout:g} must be under --lease-seconds "
             f"{args.lease_seconds:g}"
         )
+    base = 1.0 if args.retry_base is None else args.retry_base
+    cap = 300.0 if args.retry_cap is None else args.retry_cap
+    if base > cap:
+        parser.error(f"--retry-base {base:g} must not exceed --retry-cap {cap:g}")
     if args.concurrency < 1 or args.batch_size < 1:
         parser.error("--concurrency and --batch-size must be at least 1")
     return args

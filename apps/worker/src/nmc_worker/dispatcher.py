@@ -190,9 +190,12 @@ class Dispatcher:
             await self._bury(item, f"no handler for topic {item.topic!r}")
             return
         policy = self._policies.of(type(event))
-        if item.reclaimed and policy.gives_up(item.age_seconds):
-            # Its worker died on the last claim and the budget is spent: do not run it again.
-            await self._bury(item, "gave up: the worker handling it stopped (lease lapsed)")
+        if item.reclaimed and policy.gives_up_on_reclaim(item.age_seconds, item.reclaims):
+            # Its worker died (or hung) on the last claim, and the budget is spent or it has
+            # happened too often: a row that kills its worker every time must not loop.
+            await self._bury(
+                item, f"gave up: its worker stopped or hung {item.reclaims} time(s) (lease lapsed)"
+            )
             return
         try:
             async with asyncio.timeout(self._options.handler_timeout_seconds):

@@ -131,11 +131,10 @@ def retry_policies(
 ) -> RetryPolicies:
     """Each topic's retry budget: texts follow SMS_RETRY (6 hours), the rest the same backoff
     for a day. `base_seconds`/`cap_seconds` change the backoff of both (tests, benchmarks)."""
-    changes = {
-        name: value
-        for name, value in (("base_seconds", base_seconds), ("cap_seconds", cap_seconds))
-        if value is not None
-    }
-    sms = attrs.evolve(SMS_RETRY, **changes)
+    sms = attrs.evolve(
+        SMS_RETRY,
+        base_seconds=SMS_RETRY.base_seconds if base_seconds is None else base_seconds,
+        cap_seconds=SMS_RETRY.cap_seconds if cap_seconds is None else cap_seconds,
+    )
     default = attrs.evolve(sms, give_up_seconds=24 * 3600.0)
     return RetryPolicies(default=default, by_event={MessageQueued: sms})

@@ -109,7 +109,7 @@ class OutboxItem:
     `token` names this claim: only its holder may finish, retry or bury the row (a worker whose
     lease lapsed and was taken over cannot). `attempts` already counts a claim that lapsed
     (its worker died), `age_seconds` is the row's age at the claim on the database clock, and
-    `reclaimed` says the previous claim lapsed.
+    `reclaimed` says the previous claim lapsed; `reclaims` counts the lapsed claims so far.
     """
 
     id: int
@@ -120,6 +120,7 @@ class OutboxItem:
     age_seconds: float = 0.0
     reclaimed: bool = False
     request_id: str | None = None
+    reclaims: int = 0
 
 
 class OutboxQueue(Protocol):

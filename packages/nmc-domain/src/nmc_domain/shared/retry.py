@@ -31,16 +31,25 @@ class RetryPolicy:
     base_seconds: float = 1.0
     cap_seconds: float = 300.0
     give_up_seconds: float = 6 * 3600.0
+    # A row whose claims lapsed this many times (it killed or hung its worker each time) is
+    # buried at once instead of taking workers down until its time runs out.
+    max_reclaims: int = 5
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.base_seconds <= self.cap_seconds:  # also refuses NaN
             raise ValueError("need 0 < base_seconds <= cap_seconds")
         if not 0 < self.give_up_seconds < math.inf:
             raise ValueError("give_up_seconds must be positive and finite")
+        if self.max_reclaims < 1:
+            raise ValueError("max_reclaims must be at least 1")
 
     def gives_up(self, age_seconds: float) -> bool:
         """True when a row this old (seconds since written) has used up its budget."""
         return age_seconds >= self.give_up_seconds
+
+    def gives_up_on_reclaim(self, age_seconds: float, reclaims: int) -> bool:
+        """True when a row claimed again after its worker died should not run again."""
+        return self.gives_up(age_seconds) or reclaims >= self.max_reclaims
 
     def delay(self, attempts: int, rng: UniformSource, *, age_seconds: float = 0.0) -> float:
         """Seconds to wait after the `attempts`-th failure (attempts >= 1) of a row this old."""

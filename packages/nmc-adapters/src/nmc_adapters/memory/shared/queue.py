@@ -29,6 +29,7 @@ class InMemoryOutboxQueue:
         for row in due[: max(limit, 0)]:
             reclaimed = row.lease_token is not None
             row.attempts += int(reclaimed)
+            row.reclaims += int(reclaimed)
             row.available_at = now + timedelta(seconds=lease_seconds)
             row.lease_token = uuid.uuid4()
             items.append(
@@ -40,6 +41,7 @@ class InMemoryOutboxQueue:
                     token=row.lease_token,
                     age_seconds=max(0.0, (now - row.created_at).total_seconds()),
                     reclaimed=reclaimed,
+                    reclaims=row.reclaims,
                     request_id=row.request_id,
                 )
             )

@@ -44,6 +44,7 @@ class OutboxRow:
     lease_token: UUID | None = None
     needs_review_at: datetime | None = None
     request_id: str | None = None
+    reclaims: int = 0
 
     @property
     def pending(self) -> bool:

@@ -48,9 +48,10 @@ _CLAIM = b"""
     UPDATE outbox_events AS o
     SET available_at = now() + make_interval(secs => %(lease)s::double precision),
         lease_token = gen_random_uuid(),
-        attempts = o.attempts + claimed.reclaimed::integer
+        attempts = o.attempts + claimed.reclaimed::integer,
+        reclaims = o.reclaims + claimed.reclaimed::integer
     FROM claimed WHERE o.id = claimed.id
-    RETURNING o.id, o.topic, o.payload, o.attempts, o.lease_token, claimed.reclaimed,
+    RETURNING o.id, o.topic, o.payload, o.attempts, o.lease_token, o.reclaims, claimed.reclaimed,
         o.request_id, extract(epoch FROM now() - o.created_at)::double precision AS age
     """
 # Only the current claim of a row still pending can record its outcome: a worker whose lease
@@ -169,6 +170,7 @@ def _item(row: Mapping[str, Any]) -> OutboxItem:
         token=row["lease_token"],
         age_seconds=max(0.0, float(row["age"])),
         reclaimed=bool(row["reclaimed"]),
+        reclaims=row["reclaims"],
         request_id=row["request_id"],
     )
 

@@ -55,6 +55,8 @@ outbox_events = Table(
     timestamp("needs_review_at", nullable=True),
     # The request (webhook, API call) that wrote the row: the worker's log lines carry it.
     Column("request_id", Text),
+    # Claims of this row that lapsed (its worker died or hung past the lease).
+    Column("reclaims", Integer, nullable=False, server_default="0"),
     # Pending rows by due time (dispatched, dead and set-aside rows drop out): the claim finds
     # due rows without walking timers set for later (idle checks).
     Index(

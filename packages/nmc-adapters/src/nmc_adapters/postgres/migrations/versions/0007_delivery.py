@@ -36,6 +36,10 @@ def upgrade() -> None:
     op.add_column("outbox_events", sa.Column("lease_token", postgresql.UUID(as_uuid=True)))
     op.add_column("outbox_events", sa.Column("needs_review_at", sa.DateTime(timezone=True)))
     op.add_column("outbox_events", sa.Column("request_id", sa.Text()))
+    # Claims that lapsed (the worker died or hung): a row that keeps killing workers is buried.
+    op.add_column(
+        "outbox_events", sa.Column("reclaims", sa.Integer(), nullable=False, server_default="0")
+    )
     op.drop_index("outbox_events_due", table_name="outbox_events")
     op.create_index(
         "outbox_events_due", "outbox_events", ["available_at", "id"], postgresql_where=_PENDING
@@ -63,6 +67,7 @@ def downgrade() -> None:
     op.create_index(
         "outbox_events_due", "outbox_events", ["available_at", "id"], postgresql_where=_OLD_PENDING
     )
+    op.drop_column("outbox_events", "reclaims")
     op.drop_column("outbox_events", "request_id")
     op.drop_column("outbox_events", "needs_review_at")
     op.drop_column("outbox_events", "lease_token")

@@ -170,7 +170,7 @@ async def test_complete_marks_the_row_dispatched_and_keeps_it(queue_backend: Bac
     await _produce(queue_backend, 1)
     [item] = await queue.claim(10, 0)
 
-    assert await queue.complete([item]) == 1
+    assert len(await queue.complete([item])) == 1
 
     assert await queue.claim(10, HOUR) == []
     row = await _row(queue_backend, item.id)
@@ -183,8 +183,8 @@ async def test_complete_takes_several_rows_at_once(queue_backend: Backend) -> No
     await _produce(queue_backend, 3)
     first, second, third = await queue.claim(3, 0)
 
-    assert await queue.complete([first, third]) == 2
-    assert await queue.complete([]) == 0
+    assert len(await queue.complete([first, third])) == 2
+    assert len(await queue.complete([])) == 0
 
     [left] = await queue.claim(10, HOUR)
     assert left.id == second.id
@@ -197,13 +197,13 @@ async def test_a_finished_row_cannot_be_finished_again(queue_backend: Backend) -
     queue = queue_backend.queue
     await _produce(queue_backend, 2)
     dispatched, dead = await queue.claim(2, 0)
-    assert await queue.complete([dispatched]) == 1
+    assert len(await queue.complete([dispatched])) == 1
     assert await queue.bury(dead, "SmsRejected: 21211 invalid To number") is True
 
     assert await queue.bury(dispatched, "late failure report") is False
     assert await queue.retry(dead, "late retry", 0) is False
     assert await queue.set_aside(dead, "late review") is False
-    assert await queue.complete([dead, dispatched]) == 0
+    assert len(await queue.complete([dead, dispatched])) == 0
     assert await queue.release([dead, dispatched]) == 0
 
     done, buried = await _row(queue_backend, dispatched.id), await _row(queue_backend, dead.id)
@@ -229,7 +229,7 @@ async def test_finishing_an_unknown_row_changes_nothing(queue_backend: Backend) 
     queue, missing = queue_backend.queue, 2**62
     ghost = OutboxItem(id=missing, topic="message.queued.v1", event=None, attempts=0)
 
-    assert await queue.complete([ghost]) == 0
+    assert len(await queue.complete([ghost])) == 0
     assert await queue.retry(ghost, "gone", 0) is False
     assert await queue.bury(ghost, "gone") is False
     assert await queue.set_aside(ghost, "gone") is False
@@ -300,7 +300,7 @@ async def test_only_the_current_claim_may_record_an_outcome(
     assert current.id == stale.id
     row_before, claim_before = await _row(queue_backend, stale.id), await claim_of(stale.id)
 
-    assert await queue.complete([stale]) == 0
+    assert len(await queue.complete([stale])) == 0
     assert await queue.retry(stale, "late failure", 0) is False
     assert await queue.bury(stale, "late bury") is False
     assert await queue.set_aside(stale, "late review") is False
@@ -309,7 +309,7 @@ async def test_only_the_current_claim_may_record_an_outcome(
     assert await _row(queue_backend, stale.id) == row_before
     assert await claim_of(stale.id) == claim_before
     assert claim_before.lease_token == current.token
-    assert await queue.complete([current]) == 1
+    assert len(await queue.complete([current])) == 1
     done = await _row(queue_backend, current.id)
     assert done.dispatched_at is not None
     assert (await claim_of(current.id)).lease_token is None
@@ -321,7 +321,7 @@ async def test_complete_counts_only_the_rows_still_held(queue_backend: Backend) 
     stale, kept = await queue.claim(2, 0)
     await queue.claim(1, HOUR)  # takes the first row over (both leases ended; oldest first)
 
-    assert await queue.complete([stale, kept]) == 1
+    assert len(await queue.complete([stale, kept])) == 1
 
     assert (await _row(queue_backend, stale.id)).dispatched_at is None
     assert (await _row(queue_backend, kept.id)).dispatched_at is not None
@@ -336,16 +336,16 @@ async def test_a_lapsed_claim_counts_as_an_attempt_on_the_next_claim(
     [second] = await queue.claim(1, 0)
     [third] = await queue.claim(1, HOUR)
 
-    assert [(c.attempts, c.reclaimed) for c in (first, second, third)] == [
-        (0, False),
-        (1, True),
-        (2, True),
+    assert [(c.attempts, c.reclaimed, c.reclaims) for c in (first, second, third)] == [
+        (0, False, 0),
+        (1, True, 1),
+        (2, True, 2),
     ]
     assert (await _row(queue_backend, third.id)).attempts == 2
-    # A recorded outcome clears the claim: the next claim is not a reclaim.
+    # A recorded outcome clears the claim: the next claim is not a reclaim (the count stays).
     assert await queue.retry(third, "twilio: HTTP 503", 0) is True
     [fourth] = await queue.claim(1, HOUR)
-    assert (fourth.attempts, fourth.reclaimed) == (3, False)
+    assert (fourth.attempts, fourth.reclaimed, fourth.reclaims) == (3, False, 2)
 
 
 async def test_set_aside_takes_the_row_out_of_the_queue_for_review(
@@ -365,7 +365,7 @@ async def test_set_aside_takes_the_row_out_of_the_queue_for_review(
     assert claim.needs_review_at is not None
     assert claim.lease_token is None
     # Set aside, it is no longer pending: nothing else can be recorded against it.
-    assert await queue.complete([item]) == 0
+    assert len(await queue.complete([item])) == 0
     assert await queue.retry(item, "late", 0) is False
     assert await queue.bury(item, "late") is False
 
@@ -376,7 +376,7 @@ async def test_release_makes_the_row_due_at_once_without_counting_an_attempt(
     queue = queue_backend.queue
     await _produce(queue_backend, 2)
     held, finished = await queue.claim(2, HOUR)
-    assert await queue.complete([finished]) == 1
+    assert len(await queue.complete([finished])) == 1
 
     before = await queue_backend.clock()
     assert await queue.release([held, finished]) == 1  # the finished row is not handed back
@@ -387,7 +387,7 @@ async def test_release_makes_the_row_due_at_once_without_counting_an_attempt(
     assert (row.attempts, row.last_error) == (0, None)
     assert (await claim_of(held.id)).lease_token is None
     [again] = await queue.claim(10, HOUR)
-    assert (again.id, again.attempts, again.reclaimed) == (held.id, 0, False)
+    assert (again.id, again.attempts, again.reclaimed, again.reclaims) == (held.id, 0, False, 0)
     assert await queue.release([held]) == 0  # the old claim is gone
 
 

@@ -209,3 +209,47 @@ async def test_held_messages_come_oldest_first_and_only_held_ones(backend: Backe
     # Oldest first; equal times are ordered by id, so the order is stable.
     expected = [held[0], held[2], held[1], *sorted(same_time, key=lambda m: m.id)]
     assert list(found) == expected
+
+
+async def test_a_stored_webhook_event_reads_back_as_stored(backend: Backend) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    key, payload = _sid(), {"CallStatus": "no-answer", "To": "+14155550100"}
+    async with backend.new_uow() as uow:
+        before = await uow.now()
+        await uow.webhooks.record("twilio.voice", key, tenant.id, payload)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        stored = await uow.webhooks.get("twilio.voice", key)
+        assert await uow.webhooks.get("twilio.sms", key) is None  # the key is per provider
+        assert await uow.webhooks.get("twilio.voice", _sid()) is None
+
+    assert stored is not None
+    assert (stored.provider, stored.key, stored.tenant_id) == ("twilio.voice", key, tenant.id)
+    assert dict(stored.payload) == {"CallStatus": "no-answer", "To": "+14155550100"}
+    assert stored.received_at >= before - timedelta(seconds=1)
+
+
+async def test_alike_finds_the_other_messages_with_the_same_numbers_and_text(
+    backend: Backend,
+) -> None:
+    tenant, _ = await stored_tenant(backend.new_uow)
+    async with backend.new_uow() as uow:
+        now = await uow.now()
+        await uow.bind_tenant(tenant.id)
+        message = a_message(tenant.id, now)
+        twin = attrs.evolve(message, id=uuid.uuid4(), created_at=now + timedelta(seconds=1))
+        old_twin = attrs.evolve(message, id=uuid.uuid4(), created_at=now - timedelta(hours=8))
+        other_text = attrs.evolve(message, id=uuid.uuid4(), body="Something else")
+        other_recipient = attrs.evolve(message, id=uuid.uuid4(), to=caller_number())
+        for each in (message, twin, old_twin, other_text, other_recipient):
+            await uow.messages.add(each)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        await uow.bind_tenant(tenant.id)
+        found = await uow.messages.alike(tenant.id, message, since=now - timedelta(hours=1))
+        nobody = await uow.messages.alike(uuid.uuid4(), message, since=now - timedelta(hours=1))
+
+    assert [each.id for each in found] == [twin.id]
+    assert list(nobody) == []

@@ -15,7 +15,6 @@ import asyncio
 import collections
 import random
 import signal
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,13 +37,13 @@ from tests.support.faulty_twilio import Fault, FaultyTwilio, message_id_of, seed
 from tests.support.processes import Running
 from tests.support.tenants import onboard
 from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, call_sid
+from tests.support.worker_process import StandbyWorker
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "e2e-delivery-proof-auth-token"
 TOPIC = "message.queued.v1"
 T = TypeVar("T")
-_callers = iter(range(random.randrange(10**6, 5 * 10**6) * 1000, 10**10))
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +54,10 @@ def db(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def fresh_callers(n: int) -> list[str]:
-    return [f"+1{next(_callers) % 10**10:010d}" for _ in range(n)]
+def callers(block: int, n: int) -> list[str]:
+    """n callers of their own (the module has its own database): the same numbers every run,
+    so faults drawn from a seed and the number are the same every run."""
+    return [f"+1555{block}{i:06d}" for i in range(n)]
 
 
 async def queue_missed_calls(database_url: str, callers: list[str]) -> tuple[uuid.UUID, str]:
@@ -88,12 +89,6 @@ def worker_env(database_url: str, fake: FaultyTwilio, **more: str) -> dict[str, 
         NMC_TWILIO_API_BASE=fake.base_url,
         **more,
     )
-
-
-def start_worker(env: dict[str, str], *options: str) -> Running:
-    worker = Running([sys.executable, "-m", "nmc_worker", *options], env)
-    worker.wait_for(lambda line: "worker.started" in line)
-    return worker
 
 
 def wait_until(probe: Callable[[], T], what: str, within: float, logs: Callable[[], str]) -> T:
@@ -174,51 +169,45 @@ def last_lines(*workers: Running, n: int = 40) -> str:
 def test_sigkilled_worker_loses_and_duplicates_nothing(database_url, db) -> None:
     count, kills = 2_000, 10
     rng = random.Random(20_251_130)
-    t0 = time.monotonic()
-    tenant_id, _ = asyncio.run(queue_missed_calls(database_url, fresh_callers(count)))
-    print("queued", time.monotonic() - t0)
-    assert outbox_counts(db, tenant_id)["pending"] == count
     options = ["--lease-seconds", "2", "--handler-timeout", "1", "--poll-interval", "0.2"]
+    # Each kill comes once the provider holds a seeded random number of texts, so all ten land
+    # mid-drain however fast this machine is; the sends in flight then are the ones at stake.
+    marks = [120 + i * 170 + rng.randrange(120) for i in range(kills)]
+    killed_at: list[tuple[int, int]] = []  # (texts at the provider, text rows pending)
 
     with FaultyTwilio(account_sid=ACCOUNT_SID, auth_token=TOKEN) as fake:
         env = worker_env(database_url, fake)
-        # Each kill comes once the provider holds a seeded random number of texts, so all
-        # ten land mid-drain however fast this machine is; the sends in flight at that moment
-        # are the ones at stake.
-        marks = [120 + i * 170 + rng.randrange(120) for i in range(kills)]
-        killed: list[Running] = []
-        worker = start_worker(env, *options, "--seed", "1")
-        killed_at: list[tuple[int, int]] = []  # (texts at the provider, outbox rows pending)
+        worker = StandbyWorker(env)  # starts up while the missed calls are written
+        standby: StandbyWorker | None = None
         try:
+            tenant_id, _ = asyncio.run(queue_missed_calls(database_url, callers(1, count)))
+            assert outbox_counts(db, tenant_id)["pending"] == count
+            worker.go(*options, "--seed", "1")
             for i, mark in enumerate(marks):
+                standby = StandbyWorker(env)
                 wait_until(
                     lambda mark=mark: len(fake.messages) >= mark,
                     f"{mark} texts at the provider before kill {i + 1}",
-                    30,
+                    60,
                     lambda w=worker: last_lines(w),
                 )
                 time.sleep(rng.uniform(0, 0.05))
                 assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
                 killed_at.append((len(fake.messages), outbox_counts(db, tenant_id)["pending"]))
-                killed.append(worker)
-                print("kill", i, time.monotonic() - t0, killed_at[-1])
-                worker = start_worker(env, *options, "--seed", str(i + 2))
-                print("started", i, time.monotonic() - t0)
+                worker = standby.go(*options, "--seed", str(i + 2))
             wait_until(
-                lambda: drained(db, tenant_id),
-                "the worker drains the outbox",
-                60,
-                lambda: last_lines(worker),
+                lambda: drained(db, tenant_id), "the outbox drains", 60, lambda: last_lines(worker)
             )
-            print("drained", time.monotonic() - t0)
         finally:
-            assert worker.stop() == 0, worker.output
+            code = worker.stop()
+            if standby is not None and standby is not worker:
+                standby.stop(signal.SIGKILL)
+    assert code == 0, worker.output
 
     states = text_states(db, tenant_id)
     sends = sends_by_message(fake)
     lost, duplicated, mismatched = check_sent_once(states, sends)
     counts = outbox_counts(db, tenant_id)
-    print(counts, fake.requests, {k: v for k, v in fake.sends_to.items() if v > 1 or not k})
     assert len(states) == count
     assert all(pending > 0 for _, pending in killed_at), killed_at  # every kill was mid-drain
     assert (lost, duplicated, mismatched) == ([], [], []), (killed_at, counts)
@@ -244,9 +233,8 @@ INVALID = Fault("21211", status=400, code=21211, created=False)
 
 def test_provider_faults_end_in_one_send_or_a_failure(database_url, db) -> None:
     count = 300
-    callers = fresh_callers(count)
-    invalid = set(random.Random(7).sample(callers, 10))
-    tenant_id, _ = asyncio.run(queue_missed_calls(database_url, callers))
+    numbers = callers(2, count)
+    invalid = set(random.Random(7).sample(numbers, 10))
     rule = seeded_faults(90_210, rate=0.30, mix=FAULT_MIX, rejected=dict.fromkeys(invalid, INVALID))
     options = [
         "--lease-seconds", "3", "--handler-timeout", "2", "--poll-interval", "0.2",
@@ -257,13 +245,16 @@ def test_provider_faults_end_in_one_send_or_a_failure(database_url, db) -> None:
         # The client gives up on a late answer after 0.5 s (the handler's limit, 2 s, would
         # cut it too, later).
         env = worker_env(database_url, fake, NMC_TWILIO_TIMEOUT_SECONDS="0.5")
-        worker = start_worker(env, *options)
+        worker = StandbyWorker(env)
         try:
+            tenant_id, _ = asyncio.run(queue_missed_calls(database_url, numbers))
+            worker.go(*options)
             wait_until(
                 lambda: drained(db, tenant_id), "the outbox drains", 60, lambda: last_lines(worker)
             )
         finally:
-            assert worker.stop() == 0, worker.output
+            code = worker.stop()
+    assert code == 0, worker.output
 
     states = text_states(db, tenant_id)
     to_of = {message_id_of(m): m.to for m in fake.messages}
@@ -289,8 +280,7 @@ def test_provider_faults_end_in_one_send_or_a_failure(database_url, db) -> None:
 
 
 def test_two_workers_and_a_provider_slower_than_the_lease_send_once(database_url, db) -> None:
-    count = 60
-    tenant_id, _ = asyncio.run(queue_missed_calls(database_url, fresh_callers(count)))
+    count = 40
 
     def first_send_is_slow(_to: str, n: int) -> Fault:
         # Created at once, answered after 2.5 s: longer than the 2 s lease.
@@ -302,8 +292,11 @@ def test_two_workers_and_a_provider_slower_than_the_lease_send_once(database_url
     ]  # fmt: skip
     with FaultyTwilio(account_sid=ACCOUNT_SID, auth_token=TOKEN, rule=first_send_is_slow) as fake:
         env = worker_env(database_url, fake)
-        workers = [start_worker(env, *options, "--seed", str(n)) for n in (21, 22)]
+        workers = [StandbyWorker(env), StandbyWorker(env)]
         try:
+            tenant_id, _ = asyncio.run(queue_missed_calls(database_url, callers(3, count)))
+            for worker, seed in zip(workers, ("21", "22"), strict=True):
+                worker.go(*options, "--seed", seed)
             wait_until(
                 lambda: drained(db, tenant_id),
                 "the outbox drains",
@@ -312,7 +305,7 @@ def test_two_workers_and_a_provider_slower_than_the_lease_send_once(database_url
             )
         finally:
             codes = [w.stop() for w in workers]
-            assert codes == [0, 0], last_lines(*workers)
+    assert codes == [0, 0], last_lines(*workers)
 
     states = text_states(db, tenant_id)
     sends = sends_by_message(fake)

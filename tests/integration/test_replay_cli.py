@@ -103,6 +103,7 @@ async def add_row(
     error: str | None = None,
     available_in: timedelta = timedelta(0),
     event: MessageQueued | None = None,
+    **columns: Any,
 ) -> int:
     """An outbox row in `state` (dead, needs_review, pending, dispatched), written `age` ago."""
     now = datetime.now(UTC)
@@ -120,6 +121,7 @@ async def add_row(
         "available_at": now + available_in,
         "attempts": attempts,
         "last_error": error,
+        **columns,
     }
     finished = {
         "dead": "dead_at",
@@ -385,6 +387,26 @@ async def test_requeue_by_id_makes_dead_and_set_aside_rows_due_with_errors_kept(
     assert untouched.attempts == 4
 
 
+async def test_requeue_resets_the_count_of_lapsed_claims_too(db) -> None:
+    # Buried for crashing its worker again and again (max_reclaims): requeued after the fix,
+    # one more lapsed lease must not bury it on the spot; the count starts over like attempts.
+    crashed = await add_row(
+        db,
+        state="dead",
+        topic=QUEUED_TOPIC,
+        attempts=5,
+        reclaims=5,
+        error="gave up: its worker stopped or hung 5 time(s) (lease lapsed)",
+    )
+
+    done = await replay(db, "requeue", str(crashed))
+
+    assert done.exit_code == 0, done.stderr
+    requeued = await row(db, crashed)
+    assert (requeued.dead_at, requeued.attempts) == (None, 0)
+    assert requeued.reclaims == 0
+
+
 @pytest.mark.parametrize("state", ["pending", "dispatched"])
 async def test_requeue_refuses_rows_that_are_not_dead_or_set_aside(db, state) -> None:
     busy = await add_row(db, state=state, attempts=1, available_in=timedelta(minutes=10))
@@ -629,7 +651,7 @@ async def test_a_text_the_provider_accepted_is_not_resent_after_a_requeue(db) ->
     assert lines[-1] == f"requeued 1 row(s): {row_id}"
     [note] = lines[:-1]
     assert note.startswith(f"{row_id}: ")
-    assert "not resent" in note
+    assert "not sent again" in note
     assert await message(db, message_id) == accepted  # status, sid, everything kept
     assert await due_now(db, row_id)
 
@@ -669,6 +691,39 @@ async def test_a_given_up_text_the_provider_has_is_reconciled_not_sent_twice(db)
     reconciled = await message(db, message_id)
     assert reconciled.provider_sid == held.receipt.provider_sid
     assert (await row_of(db, message_id)).dispatched_at is not None
+
+
+async def test_a_requeued_text_older_than_the_budget_survives_one_more_transient_failure(
+    db,
+) -> None:
+    # The usual dead letter: six hours of outage, then `requeue --all-dead` once the provider
+    # is back. Its first try after the requeue meets one last 503: it should be retried (the
+    # requeue reset the attempts; a fresh budget), not buried again on the spot.
+    _, number = await onboard(db.new_uow)
+    caller = caller_number()
+    sender = FakeSmsSender()
+    message_id = await text_back(db, number, caller)
+    sender.fail_next(SmsNotSent("provider answered 503 Service Unavailable"))
+    await drain(db, sender, GIVE_UP_AT_ONCE)
+    row_id = (await row_of(db, message_id)).id
+    async with db.admin.begin() as conn:
+        await conn.execute(
+            update(outbox_events)
+            .where(outbox_events.c.id == row_id)
+            .values(created_at=func.now() - text("interval '7 hours'"))
+        )
+    assert (await replay(db, "requeue", "--all-dead")).exit_code == 0
+    fast = retry_policies(base_seconds=0.001, cap_seconds=0.001)
+    sender.fail_next(SmsNotSent("provider answered 503 Service Unavailable"))
+
+    await drain(db, sender, fast)
+
+    after = await row(db, row_id)
+    assert after.dead_at is None, f"dead again after one try: {after.last_error}"
+    assert after.attempts == 1
+    await asyncio.sleep(0.05)
+    await drain(db, sender, fast)
+    assert len(sender.messages_to(caller)) == 1
 
 
 async def test_a_set_aside_text_is_queued_again_and_sent_once_when_the_provider_has_none(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import random
 import socket
 import uuid
@@ -11,10 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import structlog
-import structlog.testing
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nmc_adapters.logs import configure_logging
 from nmc_adapters.postgres import PgOutboxQueue, PgUnitOfWork
 from nmc_adapters.postgres.messaging.tables import messages
 from nmc_adapters.postgres.shared.tables import outbox_events
@@ -332,7 +334,9 @@ async def test_the_metrics_port_counts_what_the_worker_did(settings, fake, new_u
     assert 'nmc_outbox_dispatch_total{result="done",topic="message.queued.v1"}' in body
     assert "nmc_missed_call_textback_seconds_count 1.0" in body
     assert 'nmc_outbox_pending{topic="message.queued.v1"}' in body
-    assert caller not in body and number not in body  # no phone numbers in labels
+    # No phone numbers in labels.
+    assert caller not in body
+    assert number not in body
 
 
 async def _status(http: httpx.AsyncClient, path: str, status: int) -> bool:
@@ -357,13 +361,18 @@ async def test_the_request_id_travels_through_the_outbox_into_the_worker_log(
     row = await outbox_row(admin_engine, result.message_id)
     assert row.request_id == "req-travels-42"
 
-    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs:
+    lines = io.StringIO()
+    configure_logging("json", "info", stream=lines)  # the apps' own logging, into a buffer
+    try:
         async with running(worker(settings)):
             await eventually(lambda: _dispatched(admin_engine, result.message_id))
+    finally:
+        configure_logging("json", "info")
 
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
     [dispatch] = [
         line
-        for line in logs
+        for line in logged
         if line["event"] == "sms.dispatch" and line.get("message_id") == str(result.message_id)
     ]
     assert dispatch["request_id"] == "req-travels-42"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import collections
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from tests.support.fake_twilio import _ACCOUNTS, FakeMessage, FakeTwilio
+from tests.support.fake_twilio import _ACCOUNTS, FakeMessage, FakeTwilio, _Handler
 
 __all__ = ["Fault", "FaultyTwilio", "message_id_of", "seeded_faults"]
 
@@ -57,7 +57,7 @@ class FaultyTwilio(FakeTwilio):
         self.sends_to: collections.Counter[str] = collections.Counter()
         self.fault_log: list[tuple[str, str]] = []
 
-    def _handle(self, req: Any, kind: str) -> None:
+    def _handle(self, req: _Handler, kind: str) -> None:
         url = urlsplit(req.path)
         account, _, rest = url.path.removeprefix(_ACCOUNTS).partition("/")
         ours = url.path.startswith(_ACCOUNTS) and rest == "Messages.json"
@@ -65,7 +65,13 @@ class FaultyTwilio(FakeTwilio):
             return super()._handle(req, kind)
         if req.headers.get("Authorization") != self._expected_auth:
             return super()._handle(req, kind)
-        body = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(length)
+        if len(body) < length:  # the client died mid-request (SIGKILL): nothing to answer
+            req.close_connection = True
+            with self._lock:
+                self._requests["truncated"] += 1
+            return None
         form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         to = form.get("To", "")
         with self._lock:
@@ -100,8 +106,8 @@ def seeded_faults(
     seed: int,
     *,
     rate: float,
-    mix: dict[Fault, float],
-    rejected: dict[str, Fault] | None = None,
+    mix: Mapping[Fault, float],
+    rejected: Mapping[str, Fault] | None = None,
 ) -> Rule:
     """A rule: the recipients in `rejected` always get their fault; any other send is faulted
     with probability `rate`, the fault drawn from `mix` (weights). Each draw depends only on

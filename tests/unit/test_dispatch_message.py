@@ -14,6 +14,7 @@ from nmc_domain.compliance.gate import approve_compliance, reject_compliance
 from nmc_domain.messaging.dispatch import (
     SMS_RETRY,
     DispatchOutcome,
+    Requeued,
     SentObserver,
     dispatch_message,
     give_up,
@@ -492,7 +493,7 @@ async def test_requeue_revives_a_message_the_outbox_gave_up_on_without_a_double_
     assert world.message(event).status is MessageStatus.FAILED
     assert world.message(event).error == "gave up: handler timed out after 30 s"
 
-    assert await requeue_message(world.factory, event) is True
+    assert await requeue_message(world.factory, event) is Requeued.QUEUED
 
     message = world.message(event)
     assert message.status is MessageStatus.QUEUED
@@ -506,7 +507,7 @@ async def test_requeue_of_a_given_up_message_never_sent_sends_it(world: World) -
     await world.attempt_lost(event)
     await give_up(world.factory, event, "RuntimeError: twilio: HTTP 503")
 
-    assert await requeue_message(world.factory, event) is True
+    assert await requeue_message(world.factory, event) is Requeued.QUEUED
     assert await world.dispatch(event) is DispatchOutcome.SENT
 
     [kept] = world.sender.sent
@@ -516,7 +517,7 @@ async def test_requeue_of_a_given_up_message_never_sent_sends_it(world: World) -
 async def test_requeue_revives_a_message_set_aside_for_review(world: World) -> None:
     event = await world.queued(status=MessageStatus.NEEDS_REVIEW, send_attempted_at=world.store.now)
 
-    assert await requeue_message(world.factory, event) is True
+    assert await requeue_message(world.factory, event) is Requeued.QUEUED
 
     message = world.message(event)
     assert (message.status, message.send_attempted_at) == (
@@ -526,7 +527,7 @@ async def test_requeue_revives_a_message_set_aside_for_review(world: World) -> N
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "expected"),
     [
         pytest.param(
             {
@@ -534,6 +535,7 @@ async def test_requeue_revives_a_message_set_aside_for_review(world: World) -> N
                 "error": "gave up: handler timed out after 30 s",
                 "provider_sid": "SM" + "a" * 32,
             },
+            Requeued.ALREADY_SENT,
             id="provider-has-it",
         ),
         pytest.param(
@@ -541,32 +543,38 @@ async def test_requeue_revives_a_message_set_aside_for_review(world: World) -> N
                 "status": MessageStatus.FAILED,
                 "error": "provider rejected the message (21211): invalid 'To' phone number",
             },
+            Requeued.FINAL,
             id="rejected-by-provider",
         ),
         pytest.param(
-            {"status": MessageStatus.CANCELED, "error": "recipient opted out"}, id="opted-out"
+            {"status": MessageStatus.CANCELED, "error": "recipient opted out"},
+            Requeued.FINAL,
+            id="opted-out",
         ),
         pytest.param(
-            {"status": MessageStatus.DELIVERED, "provider_sid": "SM" + "b" * 32}, id="delivered"
+            {"status": MessageStatus.DELIVERED, "provider_sid": "SM" + "b" * 32},
+            Requeued.ALREADY_SENT,
+            id="delivered",
         ),
     ],
 )
 async def test_requeue_leaves_a_message_that_must_not_go_again(
-    world: World, changes: dict[str, object]
+    world: World, changes: dict[str, object], expected: Requeued
 ) -> None:
     event = await world.queued(**changes)
     before = world.message(event)
 
-    assert await requeue_message(world.factory, event) is False
+    assert await requeue_message(world.factory, event) is expected
 
     assert world.message(event) == before
 
 
-async def test_requeue_of_a_missing_message_is_false(world: World) -> None:
+async def test_requeue_of_a_missing_message_says_so(world: World) -> None:
     event = await world.queued()
 
     assert (
-        await requeue_message(world.factory, MessageQueued(event.tenant_id, uuid.uuid4())) is False
+        await requeue_message(world.factory, MessageQueued(event.tenant_id, uuid.uuid4()))
+        is Requeued.MISSING
     )
 
 
@@ -574,7 +582,7 @@ async def test_requeue_of_a_message_still_queued_changes_nothing(world: World) -
     event = await world.queued()
     before = world.message(event)
 
-    assert await requeue_message(world.factory, event) is True  # still on its way
+    assert await requeue_message(world.factory, event) is Requeued.QUEUED  # still on its way
 
     assert world.message(event) == before
 

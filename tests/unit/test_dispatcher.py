@@ -324,7 +324,7 @@ async def test_a_reclaimed_row_counts_the_lapsed_claim_as_an_attempt() -> None:
     store.advance(0.001)
     [again] = await queue.claim(10, 60)
 
-    assert (again.id, again.attempts, again.reclaimed) == (first.id, 1, True)
+    assert (again.id, again.attempts, again.reclaimed, again.reclaims) == (first.id, 1, True, 1)
     assert again.token != first.token
     assert again.age_seconds == 60.0
     [row] = store.outbox_rows
@@ -362,28 +362,63 @@ async def test_a_reclaimed_row_past_its_budget_is_buried_without_running_the_han
     assert handler.seen == []
     assert row.dead_at == store.now
     assert row.dispatched_at is None
-    error = "gave up: the worker handling it stopped (lease lapsed)"
+    error = "gave up: its worker stopped or hung 1 time(s) (lease lapsed)"
     assert row.last_error == error
     assert dead == [(event, error)]
     assert observed == [(TOPIC, "dead")]
 
 
-async def test_a_row_that_kills_its_worker_every_time_ends_dead_instead_of_looping() -> None:
+@pytest.mark.parametrize(("lapsed", "buried"), [(4, False), (5, True)])
+async def test_a_row_that_kills_its_worker_every_time_ends_dead_instead_of_looping(
+    lapsed: int, buried: bool
+) -> None:
     store = InMemoryStore()
-    await produce(store)
+    [event] = await produce(store)
     queue = InMemoryOutboxQueue(store)
     # Each claim's worker dies before recording anything; the lease (60 s) brings it back.
-    for claims in range(1, 11):
+    for claims in range(lapsed):
         [item] = await queue.claim(10, 60)
-        assert item.attempts == claims - 1
+        assert (item.attempts, item.reclaims) == (claims, claims)
         store.advance(60.0)
+    handler, dead = Flaky(failures=0), DeadLetters()
+    subject = dispatcher(store, handler, dead_letters=dead)
 
-    handler = Flaky(failures=0)
-    subject = dispatcher(store, handler)
-    assert await subject.run_once() == 1  # 600 s old, reclaimed: buried unrun
+    assert await subject.run_once() == 1  # well within the 600 s budget either way
+
     [row] = store.outbox_rows
-    assert row.dead_at is not None
+    assert row.reclaims == lapsed
+    if buried:  # the policy's max_reclaims (5 by default) is reached: not run again
+        error = "gave up: its worker stopped or hung 5 time(s) (lease lapsed)"
+        assert (row.dead_at, row.last_error) == (store.now, error)
+        assert dead == [(event, error)]
+        assert handler.seen == []
+    else:
+        assert (row.dead_at, row.dispatched_at) == (None, store.now)
+        assert handler.seen == [event]
+
+
+async def test_max_reclaims_is_the_policys_own() -> None:
+    store = InMemoryStore()
+    await produce(store)
+    await InMemoryOutboxQueue(store).claim(10, 60)
+    store.advance(60.0)
+    handler, observed = Flaky(failures=0), Observed()
+    strict = RetryPolicy(base_seconds=2.0, cap_seconds=60.0, give_up_seconds=600.0, max_reclaims=1)
+    subject = Dispatcher(
+        InMemoryOutboxQueue(store),
+        InMemoryWakeups(store),
+        {MessageQueued: handler},
+        RetryPolicies(default=POLICY, by_event={MessageQueued: strict}),
+        random.Random(1),
+        observe=observed,
+    )
+
+    await subject.run_once()
+
+    [row] = store.outbox_rows
+    assert row.last_error == "gave up: its worker stopped or hung 1 time(s) (lease lapsed)"
     assert handler.seen == []
+    assert observed == [(TOPIC, "dead")]
 
 
 # --- fencing -----------------------------------------------------------------------------------
@@ -407,7 +442,7 @@ async def test_a_stale_claim_can_record_no_outcome() -> None:
     [row] = store.outbox_rows
     before = snapshot(row)
 
-    assert await queue.complete([stale]) == 0
+    assert len(await queue.complete([stale])) == 0
     assert await queue.retry(stale, "late failure", 0) is False
     assert await queue.bury(stale, "late bury") is False
     assert await queue.set_aside(stale, "late review") is False
@@ -415,7 +450,7 @@ async def test_a_stale_claim_can_record_no_outcome() -> None:
 
     assert snapshot(row) == before
     assert row.lease_token == current.token
-    assert await queue.complete([current]) == 1  # the current claim still can
+    assert len(await queue.complete([current])) == 1  # the current claim still can
     assert row.dispatched_at == store.now
 
 
@@ -629,7 +664,7 @@ class CountingQueue(InMemoryOutboxQueue):
         super().__init__(store)
         self.completions: list[list[int]] = []
 
-    async def complete(self, items: Sequence[OutboxItem]) -> int:
+    async def complete(self, items: Sequence[OutboxItem]) -> Sequence[int]:
         self.completions.append([item.id for item in items])
         return await super().complete(items)
 

@@ -21,6 +21,7 @@ S = MessageStatus
 RANK = {
     S.HELD: 0,
     S.QUEUED: 1,
+    S.NEEDS_REVIEW: 1,  # ours: maybe out, set aside for a person; on queued's rung
     S.SENDING: 2,
     S.SENT: 3,
     S.DELIVERED: 4,
@@ -29,7 +30,8 @@ RANK = {
     S.CANCELED: 4,  # ours: never left (the recipient opted out first)
 }
 FINALS = frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED, S.CANCELED})
-NON_FINALS = tuple(s for s in S if s not in FINALS)
+# Never a provider's report, and on queued's rung: "highest" would not name one status.
+NON_FINALS = tuple(s for s in S if s not in FINALS and s is not S.NEEDS_REVIEW)
 
 
 @pytest.mark.parametrize(
@@ -233,3 +235,9 @@ def test_queue_builds_a_queued_message_stamped_with_now() -> None:
     assert first.provider_sid is None
     assert first.send_attempted_at is None
     assert first.id != second.id
+
+
+def test_a_message_set_aside_for_review_moves_on_with_a_later_report_only() -> None:
+    assert advance_status(S.NEEDS_REVIEW, S.QUEUED) is S.NEEDS_REVIEW
+    assert advance_status(S.NEEDS_REVIEW, S.SENT) is S.SENT
+    assert advance_status(S.NEEDS_REVIEW, S.DELIVERED) is S.DELIVERED

@@ -140,14 +140,39 @@ def test_the_number_of_attempts_plays_no_part_in_giving_up() -> None:
     assert policy.gives_up(SIX_HOURS) is True
 
 
-def test_defaults_are_one_second_five_minutes_and_six_hours() -> None:
+def test_defaults_are_one_second_five_minutes_six_hours_and_five_reclaims() -> None:
     policy = RetryPolicy()
 
-    assert (policy.base_seconds, policy.cap_seconds, policy.give_up_seconds) == (
-        1.0,
-        300.0,
-        21600.0,
-    )
+    assert (
+        policy.base_seconds,
+        policy.cap_seconds,
+        policy.give_up_seconds,
+        policy.max_reclaims,
+    ) == (1.0, 300.0, 21600.0, 5)
+
+
+@pytest.mark.parametrize(
+    ("age", "reclaims", "expected"),
+    [
+        pytest.param(0.0, 1, False, id="young-reclaimed-once"),
+        pytest.param(3599.0, 2, False, id="under-both-limits"),
+        pytest.param(3600.0, 1, True, id="budget-spent"),
+        pytest.param(10.0, 3, True, id="too-many-lapsed-claims"),
+        pytest.param(10.0, 7, True, id="far-too-many"),
+    ],
+)
+def test_a_reclaimed_row_is_given_up_on_by_age_or_by_lapsed_claims(
+    age: float, reclaims: int, expected: bool
+) -> None:
+    policy = RetryPolicy(give_up_seconds=3600.0, max_reclaims=3)
+
+    assert policy.gives_up_on_reclaim(age, reclaims) is expected
+
+
+@pytest.mark.parametrize("max_reclaims", [0, -1])
+def test_max_reclaims_below_one_is_rejected(max_reclaims: int) -> None:
+    with pytest.raises(ValueError, match="max_reclaims"):
+        RetryPolicy(max_reclaims=max_reclaims)
 
 
 @pytest.mark.parametrize(

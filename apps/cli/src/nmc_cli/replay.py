@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 
 from nmc_cli.bootstrap import CliError, with_outbox_admin
@@ -17,7 +18,7 @@ from nmc_cli.devstate import database_url
 from nmc_cli.output import fail, reported
 from nmc_domain.conversation.assistant import RuleBasedAssistant
 from nmc_domain.conversation.inbound import SMS_EVENTS, InboundText, receive_text
-from nmc_domain.messaging.dispatch import requeue_message
+from nmc_domain.messaging.dispatch import Requeued, requeue_message
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.status import SMS_STATUS_EVENTS
 from nmc_domain.shared.ports import OutboxAdmin, OutboxFilter, OutboxRecord, StoredWebhook
@@ -31,6 +32,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 _LIST_LIMIT = 1000
+_NOT_SENT = {
+    Requeued.ALREADY_SENT: "the provider already has the text; not sent again",
+    Requeued.MISSING: "its message no longer exists; nothing to send",
+    Requeued.FINAL: "its message was canceled or refused for good; not sent",
+    Requeued.QUEUED: "queued",
+}
 _PROVIDERS = {"twilio": (VOICE_EVENTS, SMS_EVENTS, SMS_STATUS_EVENTS)}
 
 
@@ -173,16 +180,21 @@ async def _requeue(
 ) -> tuple[list[int], list[str]]:
     done: list[int] = []
     notes: list[str] = []
-    with Progress(transient=True, disable=len(records) < 20) as progress:
+    # The bar goes to stderr: stdout keeps only the report (scripts read it).
+    bar = Console(stderr=True)
+    with Progress(console=bar, transient=True, disable=len(records) < 20) as progress:
         task = progress.add_task("requeueing", total=len(records))
         for record in records:
             # The message first: queued again (unless the provider has it), so the row's next
             # run sends it, or asks the provider before sending it.
-            if isinstance(record.event, MessageQueued) and not await requeue_message(
-                new_uow, record.event
-            ):
-                notes.append(f"{record.id}: the provider already has the text; not resent")
-            done.extend(await admin.requeue([record.id]))
+            if isinstance(record.event, MessageQueued):
+                found = await requeue_message(new_uow, record.event)
+                if found is not Requeued.QUEUED:
+                    notes.append(f"{record.id}: {_NOT_SENT[found]}")
+            requeued = await admin.requeue([record.id])
+            if not requeued:  # it changed since it was read (another requeue, a purge)
+                notes.append(f"{record.id}: no longer dead or set aside; left as it is")
+            done.extend(requeued)
             progress.advance(task)
     return done, notes
 

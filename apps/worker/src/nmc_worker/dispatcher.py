@@ -147,12 +147,16 @@ class Dispatcher:
         if not done:
             return
         try:
-            marked = await self._queue.complete(done)
+            marked = set(await self._queue.complete(done))
         except Exception as exc:  # the leases bring them back; the handlers are idempotent
             log.error("outbox.record_failed", outbox_ids=[i.id for i in done], error=str(exc))
             return
-        if marked < len(done):  # some leases were taken over meanwhile: theirs to record
-            log.warning("outbox.lease_lost", outbox_ids=[i.id for i in done], marked=marked)
+        for item in done:
+            if item.id in marked:
+                self._observe(item.topic, "done")
+            else:  # its lease was taken over meanwhile: the outcome is the other claim's
+                self._observe(item.topic, "lease_lost")
+                log.warning("outbox.lease_lost", outbox_id=item.id, topic=item.topic)
 
     def _completed(self, item: OutboxItem) -> None:
         self._done.append(item)
@@ -208,8 +212,7 @@ class Dispatcher:
         except Exception as exc:
             await self._failed(item, f"{type(exc).__name__}: {exc}", started)
         else:
-            self._completed(item)
-            self._observe(item.topic, "done")
+            self._completed(item)  # observed as done once the row is marked
 
     async def _set_aside(self, item: OutboxItem, reason: str) -> None:
         if await self._queue.set_aside(item, reason):

@@ -13,6 +13,7 @@ from nmc_domain.messaging.carrier import apply_carrier_error
 from nmc_domain.messaging.errors import SmsNotSent, SmsRejected
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.model import (
+    FINAL_FAILURES,
     Author,
     MessageStatus,
     OutboundMessage,
@@ -33,6 +34,7 @@ __all__ = [
     "SMS_RETRY",
     "DispatchOutcome",
     "MessagingUnitOfWorkFactory",
+    "Requeued",
     "SentObserver",
     "dispatch_message",
     "give_up",
@@ -43,6 +45,7 @@ __all__ = [
 MessagingUnitOfWorkFactory = Callable[[], MessagingUnitOfWork]
 SentObserver = Callable[[OutboundMessage, float], None]
 # Texts SMS: exponential with full jitter from 1 s, capped at 5 min, for 6 hours.
+_GAVE_UP = "gave up:"
 SMS_RETRY = RetryPolicy(base_seconds=1.0, cap_seconds=300.0, give_up_seconds=6 * 3600.0)
 # Another message of ours with the same text can only be confused with this one when its
 # attempt was close in time; a wide window only makes the check more careful.
@@ -173,12 +176,18 @@ async def _reconcile(
 
 
 def _unconfirmed(message: OutboundMessage) -> bool:
-    # A send that may have reached the provider, with no record of it on our side yet.
-    return (
-        message.provider_sid is None
-        and message.send_attempted_at is not None
-        and message.status in (MessageStatus.QUEUED, MessageStatus.NEEDS_REVIEW)
-    )
+    # A send that may have reached the provider, with no record of it on our side yet: still
+    # on its way, set aside, held again after its attempt, or given up on after an unknown
+    # outcome. (A rejected one never reached it: the provider refused the request.)
+    if message.provider_sid is not None or message.send_attempted_at is None:
+        return False
+    if message.status is MessageStatus.FAILED:
+        return _given_up(message)
+    return message.status in (MessageStatus.QUEUED, MessageStatus.NEEDS_REVIEW, MessageStatus.HELD)
+
+
+def _given_up(message: OutboundMessage) -> bool:
+    return message.status is MessageStatus.FAILED and (message.error or "").startswith(_GAVE_UP)
 
 
 async def _set_aside(
@@ -220,6 +229,8 @@ async def _record(
                 message,
                 provider_sid=receipt.provider_sid,
                 status=advance_status(message.status, reported),
+                # The provider has it: a note of an earlier give-up or review no longer holds.
+                error=None if reported not in FINAL_FAILURES else message.error,
             )
         elif rejected is not None:
             message = attrs.evolve(message, status=MessageStatus.FAILED, error=str(rejected))
@@ -242,29 +253,38 @@ async def give_up(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued, err
         if message is None or message.provider_sid is not None or message.failed:
             return
         await uow.messages.save(
-            attrs.evolve(message, status=MessageStatus.FAILED, error=f"gave up: {error}"[:500])
+            attrs.evolve(message, status=MessageStatus.FAILED, error=f"{_GAVE_UP} {error}"[:500])
         )
         await uow.commit()
 
 
-async def requeue_message(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued) -> bool:
+class Requeued(StrEnum):
+    """What a requeue found the message to be."""
+
+    QUEUED = "queued"  # it will go (or is on its way): the row's next run sends it
+    ALREADY_SENT = "already_sent"  # the provider has it: not sent again
+    MISSING = "missing"  # no such message (deleted with its tenant)
+    FINAL = "final"  # canceled (opted out) or refused by the provider: never sent
+
+
+async def requeue_message(new_uow: MessagingUnitOfWorkFactory, event: MessageQueued) -> Requeued:
     """Make a message the outbox gave up on (or set aside for review) queued again, for a
-    replay of its row; returns False when there is nothing to send (it is gone, or the
-    provider took it). The send mark is kept: the next try asks the provider first, so a text
+    replay of its row. The send mark is kept: the next try asks the provider first, so a text
     the provider had accepted is never sent twice."""
     async with new_uow() as uow:
         await uow.bind_tenant(event.tenant_id)
         message = await uow.messages.get(event.tenant_id, event.message_id, lock=RowLock.UPDATE)
-        if message is None or message.provider_sid is not None:
-            return False
-        given_up = message.status is MessageStatus.FAILED and (message.error or "").startswith(
-            "gave up:"
-        )
-        if given_up or message.status is MessageStatus.NEEDS_REVIEW:
+        if message is None:
+            return Requeued.MISSING
+        if message.provider_sid is not None:
+            return Requeued.ALREADY_SENT
+        if _given_up(message) or message.status is MessageStatus.NEEDS_REVIEW:
             await uow.messages.save(attrs.evolve(message, status=MessageStatus.QUEUED))
             await uow.commit()
-            return True
-        return message.status in (MessageStatus.QUEUED, MessageStatus.HELD)
+            return Requeued.QUEUED
+        if message.status in (MessageStatus.QUEUED, MessageStatus.HELD):
+            return Requeued.QUEUED
+        return Requeued.FINAL
 
 
 async def release_held_messages(uow: MessagingUnitOfWork, tenant_id: UUID) -> int:

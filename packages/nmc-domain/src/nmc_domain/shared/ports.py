@@ -108,7 +108,8 @@ class OutboxItem:
 
     `token` names this claim: only its holder may finish, retry or bury the row (a worker whose
     lease lapsed and was taken over cannot). `attempts` already counts a claim that lapsed
-    (its worker died), `age_seconds` is the row's age at the claim on the database clock, and
+    (its worker died), `age_seconds` is the row's age at the claim on the database clock
+    (counted from its last requeue, if any: the retry budget starts again there), and
     `reclaimed` says the previous claim lapsed; `reclaims` counts the lapsed claims so far.
     """
 
@@ -135,8 +136,9 @@ class OutboxQueue(Protocol):
         workers for the lease under a fresh token."""
         ...
 
-    async def complete(self, items: Sequence[OutboxItem]) -> int:
-        """Mark these rows dispatched, in one go (the rows are kept); returns how many."""
+    async def complete(self, items: Sequence[OutboxItem]) -> Sequence[int]:
+        """Mark these rows dispatched, in one go (the rows are kept); returns the ids marked
+        (a row another claim took over is not)."""
         ...
 
     async def retry(self, item: OutboxItem, error: str, delay_seconds: float) -> bool:
@@ -215,8 +217,9 @@ class OutboxAdmin(Protocol):
         ...
 
     async def requeue(self, ids: Sequence[int]) -> Sequence[int]:
-        """Make these dead or set-aside rows due now with attempts reset (earlier error kept);
-        returns the ids requeued (rows pending or dispatched are left alone)."""
+        """Make these dead or set-aside rows due now with attempts, lapsed claims and the retry
+        budget reset (earlier error kept); returns the ids requeued (rows pending or
+        dispatched are left alone)."""
         ...
 
     async def purge(self, older_than: datetime, *, batch: int) -> Purged:

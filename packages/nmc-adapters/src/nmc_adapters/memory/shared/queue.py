@@ -47,15 +47,15 @@ class InMemoryOutboxQueue:
             )
         return items
 
-    async def complete(self, items: Sequence[OutboxItem]) -> int:
-        done = 0
+    async def complete(self, items: Sequence[OutboxItem]) -> Sequence[int]:
+        done = []
         for item in items:
             row = self._mine(item)
             if row is not None:
                 row.dispatched_at = self._store.now
                 row.lease_token = None
-                done += 1
-        return done
+                done.append(row.id)
+        return sorted(done)
 
     async def retry(self, item: OutboxItem, error: str, delay_seconds: float) -> bool:
         row = self._mine(item)

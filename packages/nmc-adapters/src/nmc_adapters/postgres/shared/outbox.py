@@ -52,7 +52,8 @@ _CLAIM = b"""
         reclaims = o.reclaims + claimed.reclaimed::integer
     FROM claimed WHERE o.id = claimed.id
     RETURNING o.id, o.topic, o.payload, o.attempts, o.lease_token, o.reclaims, claimed.reclaimed,
-        o.request_id, extract(epoch FROM now() - o.created_at)::double precision AS age
+        o.request_id,
+        extract(epoch FROM now() - coalesce(o.requeued_at, o.created_at))::double precision AS age
     """
 # Only the current claim of a row still pending can record its outcome: a worker whose lease
 # ran out (and was taken over) must not bury a row another worker has dispatched since.
@@ -65,6 +66,7 @@ _COMPLETE = b"""
     FROM unnest(%(ids)s::bigint[], %(tokens)s::uuid[]) AS mine(id, token)
     WHERE o.id = mine.id AND o.lease_token = mine.token
       AND o.dispatched_at IS NULL AND o.dead_at IS NULL AND o.needs_review_at IS NULL
+    RETURNING o.id
     """
 _RETRY = (
     b"UPDATE outbox_events SET attempts = attempts + 1, last_error = %(error)s::text, "
@@ -125,12 +127,13 @@ class PgOutboxQueue:
         items = [_item(r) for r in rows]
         return sorted(items, key=lambda item: item.id)
 
-    async def complete(self, items: Sequence[OutboxItem]) -> int:
+    async def complete(self, items: Sequence[OutboxItem]) -> Sequence[int]:
         if not items:
-            return 0
+            return []
         params = {"ids": [i.id for i in items], "tokens": [i.token for i in items]}
         async with autocommit(self._engine) as db:
-            return await db.count(_COMPLETE, params)
+            rows = await db.all(_COMPLETE, params)
+        return sorted(row["id"] for row in rows)
 
     async def retry(self, item: OutboxItem, error: str, delay_seconds: float) -> bool:
         params = {**_mine(item, error), "delay": float(delay_seconds)}

@@ -32,10 +32,11 @@ _FIND = (
     b"(%(since)s::timestamptz IS NULL OR created_at >= %(since)s::timestamptz) AND "
 )
 _GET = b"SELECT " + _COLUMNS + b" FROM outbox_events WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id"
-# Only rows nobody is working on: dead or set aside. The error stays for the record.
+# Only rows nobody is working on: dead or set aside. The error stays for the record; the
+# attempts, the lapsed claims and the retry budget start again.
 _REQUEUE = b"""
     UPDATE outbox_events SET dead_at = NULL, needs_review_at = NULL, attempts = 0,
-        lease_token = NULL, available_at = now()
+        reclaims = 0, requeued_at = now(), lease_token = NULL, available_at = now()
     WHERE id = ANY(%(ids)s::bigint[]) AND dispatched_at IS NULL
       AND (dead_at IS NOT NULL OR needs_review_at IS NOT NULL)
     RETURNING id

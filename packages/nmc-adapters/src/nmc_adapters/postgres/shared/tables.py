@@ -57,6 +57,8 @@ outbox_events = Table(
     Column("request_id", Text),
     # Claims of this row that lapsed (its worker died or hung past the lease).
     Column("reclaims", Integer, nullable=False, server_default="0"),
+    # The last requeue (`nmc replay`): the retry budget counts from it rather than created_at.
+    timestamp("requeued_at", nullable=True),
     # Pending rows by due time (dispatched, dead and set-aside rows drop out): the claim finds
     # due rows without walking timers set for later (idle checks).
     Index(

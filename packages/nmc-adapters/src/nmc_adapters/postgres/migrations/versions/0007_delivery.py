@@ -40,6 +40,8 @@ def upgrade() -> None:
     op.add_column(
         "outbox_events", sa.Column("reclaims", sa.Integer(), nullable=False, server_default="0")
     )
+    # A requeue (`nmc replay`) starts the retry budget again from this moment.
+    op.add_column("outbox_events", sa.Column("requeued_at", sa.DateTime(timezone=True)))
     op.drop_index("outbox_events_due", table_name="outbox_events")
     op.create_index(
         "outbox_events_due", "outbox_events", ["available_at", "id"], postgresql_where=_PENDING
@@ -67,6 +69,7 @@ def downgrade() -> None:
     op.create_index(
         "outbox_events_due", "outbox_events", ["available_at", "id"], postgresql_where=_OLD_PENDING
     )
+    op.drop_column("outbox_events", "requeued_at")
     op.drop_column("outbox_events", "reclaims")
     op.drop_column("outbox_events", "request_id")
     op.drop_column("outbox_events", "needs_review_at")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import structlog
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.logs import configure_logging
@@ -377,3 +377,36 @@ async def test_the_request_id_travels_through_the_outbox_into_the_worker_log(
     ]
     assert dispatch["request_id"] == "req-travels-42"
     assert dispatch["outbox_id"] == row.id
+
+
+async def test_shutdown_hands_an_unfinished_send_back_and_the_next_worker_reconciles_it(
+    settings, fake, new_uow, admin_engine
+) -> None:
+    _, number = await onboard(new_uow)
+    caller = caller_number()
+    fake.hang_next(1, seconds=5.0)  # the provider takes the text, then answers late
+    first = worker(settings, shutdown_grace_seconds=0.3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(first.run(stop))
+    try:
+        result = await missed_call(new_uow, number, caller)
+        await eventually(lambda: sent_to(fake, caller))  # the request is out, unanswered
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    finally:
+        stop.set()
+
+    row = await outbox_row(admin_engine, result.message_id)
+    assert row.dispatched_at is None
+    assert row.lease_token is None  # handed back, not waiting for its lease to lapse
+    assert row.attempts == 0  # a shutdown is not the message's failure
+    async with admin_engine.connect() as conn:
+        now = (await conn.execute(select(func.now()))).scalar_one()
+    assert row.available_at <= now  # due at once
+
+    async with running(worker(settings)):
+        done = await eventually(lambda: _dispatched(admin_engine, result.message_id))
+
+    [sms] = sent_to(fake, caller)  # reconciled against the provider, not sent again
+    assert (await message_row(admin_engine, result.message_id)).provider_sid == sms.sid
+    assert done.attempts == 0

@@ -17,6 +17,7 @@ __all__ = ["StandbyWorker"]
 _PROGRAM = """
 import sys
 from nmc_worker.__main__ import main
+print("standby.imported", flush=True)
 options = sys.stdin.readline().split()
 sys.stdin.close()
 main(options)
@@ -40,9 +41,23 @@ class StandbyWorker(Running):
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
-    def go(self, *options: str, within: float = 30.0) -> StandbyWorker:
+    def imported(self, within: float = 60.0) -> StandbyWorker:
+        """Wait until the worker's modules are loaded (a benchmark starts its clock then)."""
+        self.wait_for(lambda line: line == "standby.imported", within)
+        return self
+
+    def launch(self, *options: str) -> None:
+        """Hand the worker its options (`nmc worker OPTIONS`); returns at once."""
         assert self.process.stdin is not None
         self.process.stdin.write(" ".join(options) + "\n")
         self.process.stdin.close()
+
+    def started(self, within: float = 30.0) -> StandbyWorker:
+        """Wait until the worker says it runs (LISTEN in place, claiming)."""
         self.wait_for(lambda line: "worker.started" in line, within)
         return self
+
+    def go(self, *options: str, within: float = 30.0) -> StandbyWorker:
+        """`launch`, then `started`."""
+        self.launch(*options)
+        return self.started(within)

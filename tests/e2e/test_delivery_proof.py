@@ -177,13 +177,11 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(database_url, db) -> None
 
     with FaultyTwilio(account_sid=ACCOUNT_SID, auth_token=TOKEN) as fake:
         env = worker_env(database_url, fake)
-        t0 = time.monotonic()
         worker = StandbyWorker(env)  # starts up while the missed calls are written
         standby: StandbyWorker | None = None
         try:
             tenant_id, _ = asyncio.run(queue_missed_calls(database_url, callers(1, count)))
             assert outbox_counts(db, tenant_id)["pending"] == count
-            print("queued", time.monotonic() - t0)
             worker.go(*options, "--seed", "1")
             for i, mark in enumerate(marks):
                 standby = StandbyWorker(env)
@@ -196,12 +194,10 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(database_url, db) -> None
                 time.sleep(rng.uniform(0, 0.05))
                 assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
                 killed_at.append((len(fake.messages), outbox_counts(db, tenant_id)["pending"]))
-                print("kill", i, time.monotonic() - t0, killed_at[-1])
                 worker = standby.go(*options, "--seed", str(i + 2))
             wait_until(
                 lambda: drained(db, tenant_id), "the outbox drains", 60, lambda: last_lines(worker)
             )
-            print("drained", time.monotonic() - t0)
         finally:
             code = worker.stop()
             if standby is not None and standby is not worker:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nmc_adapters.memory import FakeSmsSender, InMemoryStore, InMemoryUnitOfWork
+from nmc_domain.billing.model import BillingTerms
 from nmc_domain.catalog.model import ServiceItem
 from nmc_domain.catalog.use_cases import NewItem, create_item
 from nmc_domain.compliance.contacts import Contact, LedgerEntry
@@ -42,8 +43,16 @@ def new_sid(prefix: str = "SM") -> str:
 class Shop:
     """One tenant on an in-memory store, with a fake SMS provider on the store's clock."""
 
-    def __init__(self, store: InMemoryStore, tenant: Tenant, number: str) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore,
+        tenant: Tenant,
+        number: str,
+        billing_terms: BillingTerms | None = None,
+    ) -> None:
         self.store = store
+        # Not enforced unless asked (no Stripe, as in `nmc dev`): every tenant is entitled.
+        self.billing_terms = billing_terms or BillingTerms()
         self.tenant = tenant
         self.number = number
         self.owner = Principal(OWNER_EMAIL, tenant.id)
@@ -52,7 +61,7 @@ class Shop:
         self.items: list[ServiceItem] = []
 
     def new_uow(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self.store)
+        return InMemoryUnitOfWork(self.store, billing_terms=self.billing_terms)
 
     # --- what the outside world does ---------------------------------------------------
 
@@ -165,6 +174,7 @@ async def open_shop(
     price_cents: int = 18_900,
     hours: Sequence[tuple[str, str, str]] = WEEKDAYS,
     store: InMemoryStore | None = None,
+    billing_terms: BillingTerms | None = None,
 ) -> Shop:
     """A shop open Mon-Fri 8-17 Chicago with one item and one technician who does it all.
 
@@ -172,7 +182,7 @@ async def open_shop(
     """
     store = store or InMemoryStore()
     tenant, number = await onboard(lambda: InMemoryUnitOfWork(store), name=name, approved=approved)
-    shop = Shop(store, tenant, number)
+    shop = Shop(store, tenant, number, billing_terms)
     shop.items.append(
         await create_item(
             shop.new_uow(), shop.owner, NewItem(item, price_cents, 90, aliases=aliases)

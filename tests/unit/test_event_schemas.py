@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from nmc_adapters.wire import TOPICS, decode_event, encode_event
+from nmc_domain.billing.events import SubscriptionChanged, SubscriptionSyncRequested
+from nmc_domain.billing.model import SubscriptionStatus
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.compliance.registration import (
@@ -80,8 +82,18 @@ campaigns = st.builds(
     st.lists(texts(1, 320), min_size=2, max_size=5).map(tuple),
     texts(1, 200),
 )
+stripe_ids = st.from_regex(r"\A(cus|sub|evt)_[A-Za-z0-9]{8,24}\Z")
+statuses = st.none() | st.sampled_from([status.value for status in SubscriptionStatus])
 events = st.one_of(
     st.builds(MessageQueued, st.uuids(), st.uuids()),
+    st.builds(
+        SubscriptionSyncRequested,
+        st.uuids(),
+        st.none() | stripe_ids,
+        st.none() | stripe_ids,
+        stripe_ids,
+    ),
+    st.builds(SubscriptionChanged, st.uuids(), statuses, statuses, times),
     st.builds(
         ComplianceStatusChanged,
         st.uuids(),
@@ -153,6 +165,26 @@ def test_encoded_events_conform_and_round_trip(event: DomainEvent) -> None:
                 "status": "maybe",
                 "reason": None,
                 "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        ),
+        (
+            "billing.subscription_changed.v1",
+            {
+                "type": "billing.subscription_changed.v1",
+                "tenant_id": str(uuid.uuid4()),
+                "previous_status": "active",
+                "status": "lapsed",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        ),
+        (
+            "billing.subscription_sync_requested.v1",
+            {
+                "type": "billing.subscription_sync_requested.v1",
+                "tenant_id": str(uuid.uuid4()),
+                "subscription_id": "sub_1QACMEplumbing",
+                "customer_id": None,
+                "stripe_event_id": "",
             },
         ),
         (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,142 @@ def test_the_worker_needs_twilio_unless_sms_go_to_the_console(capsys) -> None:
 def test_building_the_api_without_a_required_setting_names_it() -> None:
     with pytest.raises(SettingsError, match=r"^NMC_DATABASE_URL is not set$"):
         build_deps(Settings(public_base_url="https://nmc.acme-plumbing.example"))
+
+
+# --- Stripe and billing ----------------------------------------------------------------------
+
+STRIPE_KEY = "sk_test_ACMEPLUMBINGstripeKEYdoNotPrint4242"
+STRIPE_WEBHOOK_SECRET = "whsec_ACMEPLUMBINGwebhookSECRETdoNotPrint"
+STRIPE = {
+    "NMC_STRIPE_SECRET_KEY": STRIPE_KEY,
+    "NMC_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+    "NMC_STRIPE_PRICE_ID": "price_1AcmePlumbingMonthly",
+}
+
+
+def test_stripe_settings_are_read() -> None:
+    settings = load_settings(
+        {
+            **STRIPE,
+            "NMC_STRIPE_API_BASE": "http://127.0.0.1:12111/",
+            "NMC_APP_BASE_URL": "https://app.acme-plumbing.example",
+            "NMC_BILLING_GRACE_DAYS": "14",
+        },
+        required=(),
+    )
+
+    assert settings.stripe_secret_key == STRIPE_KEY
+    assert settings.stripe_webhook_secret == STRIPE_WEBHOOK_SECRET
+    assert settings.stripe_price_id == "price_1AcmePlumbingMonthly"
+    assert settings.stripe_api_base == "http://127.0.0.1:12111"  # no trailing slash
+    assert settings.app_base_url == "https://app.acme-plumbing.example"
+    assert settings.billing_grace_days == 14
+    assert settings.stripe_configured
+
+
+def test_without_stripe_billing_is_off_and_the_defaults_hold() -> None:
+    settings = load_settings({}, required=())
+
+    assert not settings.stripe_configured
+    assert settings.stripe_secret_key is None
+    assert settings.stripe_webhook_secret is None
+    assert settings.stripe_price_id is None
+    assert settings.stripe_api_base == "https://api.stripe.com"
+    assert settings.app_base_url is None
+    assert settings.billing_grace_days == 7
+
+
+def test_a_restricted_stripe_key_is_accepted() -> None:
+    settings = load_settings(
+        {**STRIPE, "NMC_STRIPE_SECRET_KEY": "rk_live_AcmeRestricted"}, required=()
+    )
+    assert settings.stripe_secret_key == "rk_live_AcmeRestricted"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            ("NMC_STRIPE_SECRET_KEY",),
+            "NMC_STRIPE_WEBHOOK_SECRET and NMC_STRIPE_PRICE_ID are not set "
+            "(needed with NMC_STRIPE_SECRET_KEY)",
+        ),
+        (
+            ("NMC_STRIPE_SECRET_KEY", "NMC_STRIPE_WEBHOOK_SECRET"),
+            "NMC_STRIPE_PRICE_ID is not set "
+            "(needed with NMC_STRIPE_SECRET_KEY and NMC_STRIPE_WEBHOOK_SECRET)",
+        ),
+        (
+            ("NMC_STRIPE_PRICE_ID",),
+            "NMC_STRIPE_SECRET_KEY and NMC_STRIPE_WEBHOOK_SECRET are not set "
+            "(needed with NMC_STRIPE_PRICE_ID)",
+        ),
+        (
+            ("NMC_STRIPE_WEBHOOK_SECRET", "NMC_STRIPE_PRICE_ID"),
+            "NMC_STRIPE_SECRET_KEY is not set "
+            "(needed with NMC_STRIPE_WEBHOOK_SECRET and NMC_STRIPE_PRICE_ID)",
+        ),
+    ],
+)
+def test_half_a_stripe_setup_names_what_is_missing(given: tuple[str, ...], message: str) -> None:
+    environ = {name: STRIPE[name] for name in given}
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ, required=())
+
+    assert str(raised.value) == message
+    assert STRIPE_KEY not in str(raised.value)
+    assert STRIPE_WEBHOOK_SECRET not in str(raised.value)
+
+
+def test_an_empty_stripe_variable_counts_as_unset_in_the_group() -> None:
+    with pytest.raises(SettingsError, match=r"^NMC_STRIPE_PRICE_ID is not set \(needed with "):
+        load_settings({**STRIPE, "NMC_STRIPE_PRICE_ID": ""}, required=())
+
+
+@pytest.mark.parametrize("show", [repr, str], ids=["repr", "str"])
+def test_stripe_secrets_stay_out_of_the_repr(show: Callable[[object], str]) -> None:
+    settings = load_settings(
+        {**STRIPE, "NMC_APP_BASE_URL": "https://app.acme-plumbing.example"}, required=()
+    )
+
+    text = show(settings)
+
+    assert STRIPE_KEY not in text
+    assert STRIPE_WEBHOOK_SECRET not in text
+    assert "price_1AcmePlumbingMonthly" in text  # not a secret: says which plan
+    assert "https://app.acme-plumbing.example" in text
+
+
+@pytest.mark.parametrize("days", ["0", "60", " 30 "])
+def test_grace_days_within_bounds_are_read(days: str) -> None:
+    settings = load_settings({"NMC_BILLING_GRACE_DAYS": days}, required=())
+    assert settings.billing_grace_days == int(days)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NMC_STRIPE_SECRET_KEY", f"pk_test_{MARK}"),  # a publishable key cannot call the API
+        ("NMC_STRIPE_SECRET_KEY", f"sk_test_{MARK} "),
+        ("NMC_STRIPE_SECRET_KEY", "sk_"),
+        ("NMC_STRIPE_WEBHOOK_SECRET", f"{MARK}"),
+        ("NMC_STRIPE_WEBHOOK_SECRET", f"whsec_{MARK}\n"),
+        ("NMC_STRIPE_PRICE_ID", f"prod_{MARK}"),
+        ("NMC_STRIPE_API_BASE", f"ftp://{MARK}.example"),
+        ("NMC_APP_BASE_URL", f"https://app.example/?next={MARK}"),
+        ("NMC_BILLING_GRACE_DAYS", "61"),
+        ("NMC_BILLING_GRACE_DAYS", "-1"),
+        ("NMC_BILLING_GRACE_DAYS", "7.5"),
+        ("NMC_BILLING_GRACE_DAYS", "1_0"),
+        ("NMC_BILLING_GRACE_DAYS", MARK),
+    ],
+)
+def test_a_malformed_stripe_setting_is_named_but_never_echoed(name: str, value: str) -> None:
+    # Each alone: the group check must not hide the malformed value behind "is not set".
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**STRIPE, name: value}, required=())
+
+    assert str(raised.value).startswith(f"{name} is malformed")
+    assert MARK not in str(raised.value)
+    assert STRIPE_KEY not in str(raised.value)

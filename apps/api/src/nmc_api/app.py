@@ -19,6 +19,7 @@ from nmc_api.health import health_routes
 from nmc_api.metrics import ApiMetrics, MeasureRequests, metrics_route
 from nmc_api.request_ids import RequestIds, echo_request_id, request_id
 from nmc_api.retrying import RetryOnContention, RetryPolicy, lost_to_contention
+from nmc_api.stripe_webhook import stripe_routes
 from nmc_api.v1.openapi import StrictBodySchemas
 from nmc_api.v1.problems import PROBLEM_HANDLERS, Problem, problem_response
 from nmc_api.v1.router import v1_router
@@ -74,7 +75,7 @@ def create_app(
 
     ops = [*health_routes] if metrics is None else [*health_routes, metrics_route(metrics)]
     app = Litestar(
-        route_handlers=[*ops, *twilio_routes, v1_router()],
+        route_handlers=[*ops, *twilio_routes, *stripe_routes, v1_router()],
         dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
         exception_handlers={
             InvalidInput: _bad_input,

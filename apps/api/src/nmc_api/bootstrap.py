@@ -21,10 +21,13 @@ from nmc_adapters.settings import (
     require,
     require_jwt_key,
 )
+from nmc_adapters.stripe import StripeNotices, StripePaymentGateway, StripeWebhookVerifier
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
 from nmc_api.metrics import ApiMetrics
+from nmc_domain.billing.ports import PaymentGateway
+from nmc_domain.billing.use_cases import BillingLinks
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
@@ -44,6 +47,8 @@ def settings_or_exit(environ: Mapping[str, str]) -> Settings:
     try:
         settings = require_jwt_key(load_settings(environ, required=REQUIRED))
         token_verifier(settings)  # a malformed key stops the process now, not at the first call
+        if settings.stripe_configured:  # Checkout and the Portal send the owner back there
+            require(settings.app_base_url, "NMC_APP_BASE_URL")
     except (SettingsError, ValueError) as exc:
         print(f"nmc api: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -74,22 +79,47 @@ def build_deps(
     new_uow: UnitOfWorkFactory | None = None,
     signature: SignatureVerifier | None = None,
     tokens: TokenVerifier | None = None,
+    payments: PaymentGateway | None = None,
 ) -> ApiDeps:
     """Real adapters by default; tests pass their own ports. `deps.close` disposes `engine`."""
     if engine is None:
         engine = _engine(settings)
+    terms = settings.billing_terms()
+    links = stripe_events = None
+    if settings.stripe_configured:
+        app = require(settings.app_base_url, "NMC_APP_BASE_URL")
+        links = BillingLinks(
+            success_url=f"{app}/app/billing?checkout=success",
+            cancel_url=f"{app}/app/billing?checkout=canceled",
+            return_url=f"{app}/app/billing",
+        )
+        secret = require(settings.stripe_webhook_secret, "NMC_STRIPE_WEBHOOK_SECRET")
+        stripe_events = StripeNotices(StripeWebhookVerifier(secret))
+        payments = payments or StripePaymentGateway(
+            secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
+            price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
+            api_base=settings.stripe_api_base,
+        )
 
     async def ready() -> bool:
         return await is_reachable(engine)
 
+    async def close() -> None:
+        if isinstance(payments, StripePaymentGateway):
+            await payments.aclose()
+        await engine.dispose()
+
     return ApiDeps(
-        new_uow=new_uow or (lambda: PgUnitOfWork(engine)),
+        new_uow=new_uow or (lambda: PgUnitOfWork(engine, billing_terms=terms)),
         twilio_signature=signature
         or TwilioSignature(require(settings.twilio_auth_token, "NMC_TWILIO_AUTH_TOKEN")),
         tokens=tokens or token_verifier(settings),
         public_base_url=require(settings.public_base_url, "NMC_PUBLIC_BASE_URL"),
         ready=ready,
-        close=engine.dispose,
+        close=close,
+        payments=payments if settings.stripe_configured else None,
+        billing_links=links,
+        stripe_events=stripe_events,
     )
 
 

@@ -9,11 +9,20 @@ import attrs
 from litestar import Request
 from litestar.di import NamedDependency
 
+from nmc_domain.billing.ports import PaymentGateway
+from nmc_domain.billing.use_cases import BillingLinks, StripeNotice
 from nmc_domain.conversation.assistant import Assistant, RuleBasedAssistant
 from nmc_domain.identity.model import Principal
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["AnyRequest", "ApiDeps", "Deps", "SignatureVerifier", "TokenVerifier"]
+__all__ = [
+    "AnyRequest",
+    "ApiDeps",
+    "Deps",
+    "SignatureVerifier",
+    "StripeEventVerifier",
+    "TokenVerifier",
+]
 
 
 class SignatureVerifier(Protocol):
@@ -26,6 +35,13 @@ class SignatureVerifier(Protocol):
         signature: str | None,
         body: bytes | None = None,
     ) -> bool: ...
+
+
+class StripeEventVerifier(Protocol):
+    """Checks Stripe-Signature over the raw body (raises ValueError with the reason) and reads
+    the event."""
+
+    def verify(self, raw_body: bytes, signature_header: str | None) -> StripeNotice: ...
 
 
 class TokenVerifier(Protocol):
@@ -46,6 +62,10 @@ class ApiDeps:
     close: Callable[[], Awaitable[None]]
     # Decides the answers to inbound texts; the rule-based one unless another is plugged in.
     assistant: Assistant = attrs.field(factory=RuleBasedAssistant)
+    # Stripe, when configured (else the billing routes and its webhook answer 404).
+    payments: PaymentGateway | None = None
+    billing_links: BillingLinks | None = None
+    stripe_events: StripeEventVerifier | None = None
 
 
 # How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).

@@ -17,8 +17,16 @@ from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgOutboxAdmin, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.embedded import PostgresUnavailable
 from nmc_adapters.postgres.roles import AppRoleGrant, GrantRefused, grant_app_role
-from nmc_adapters.settings import JWT_KEY_SOURCES, Settings, SettingsError, load_settings
+from nmc_adapters.settings import (
+    JWT_KEY_SOURCES,
+    Settings,
+    SettingsError,
+    load_settings,
+    require,
+)
+from nmc_adapters.stripe import StripePaymentGateway
 from nmc_adapters.twilio.signature import TwilioSignature
+from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.shared.ports import OutboxAdmin
 from nmc_domain.tenancy.ports import PhoneNumberParser
 from nmc_domain.unit_of_work import UnitOfWorkFactory
@@ -39,6 +47,7 @@ __all__ = [
     "settings_migration_database_url",
     "start_postgres",
     "twilio_signature",
+    "with_billing",
     "with_outbox_admin",
     "with_uow",
 ]
@@ -161,6 +170,32 @@ async def with_outbox_admin(
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
     finally:
+        await engine.dispose()
+
+
+async def with_billing(
+    database_url: str, use: Callable[[UnitOfWorkFactory, PaymentGateway], Awaitable[T]]
+) -> T:
+    """Run `use` with units of work that enforce billing and the Stripe gateway."""
+    settings = _settings(os.environ)
+    if not settings.stripe_configured:
+        raise CliError(
+            "billing is not configured: set NMC_STRIPE_SECRET_KEY, NMC_STRIPE_WEBHOOK_SECRET "
+            "and NMC_STRIPE_PRICE_ID"
+        )
+    terms = settings.billing_terms()
+    gateway = StripePaymentGateway(
+        secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
+        price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
+        api_base=settings.stripe_api_base,
+    )
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        return await use(lambda: PgUnitOfWork(engine, billing_terms=terms), gateway)
+    except OperationalError as exc:
+        raise CliError(f"cannot reach the database: {exc.orig}") from None
+    finally:
+        await gateway.aclose()
         await engine.dispose()
 
 

@@ -23,7 +23,9 @@ from nmc_adapters.postgres import (
 )
 from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
 from nmc_adapters.settings import Settings, SettingsError, load_settings, require
+from nmc_adapters.stripe import StripePaymentGateway
 from nmc_adapters.twilio.sms import TwilioSmsSender
+from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.messaging.model import Author, OutboundMessage
 from nmc_domain.messaging.ports import SmsSender
 from nmc_domain.shared.retry import RetryPolicies, UniformSource
@@ -72,6 +74,7 @@ def build_worker(
     new_uow: UnitOfWorkFactory | None = None,
     ops: OpsOptions = OpsOptions(),
     metrics: Metrics | None = None,
+    payments: PaymentGateway | None = None,
 ) -> Worker:
     """Real adapters by default; tests pass their own sender, RNG, units of work or metrics."""
     database_url = require(settings.database_url, "NMC_DATABASE_URL")
@@ -92,7 +95,9 @@ def build_worker(
             api_base=settings.twilio_api_base,
             public_base_url=require(settings.public_base_url, "NMC_PUBLIC_BASE_URL"),
         )
-    units = new_uow or (lambda: PgUnitOfWork(engine))
+    terms = settings.billing_terms()
+    units = new_uow or (lambda: PgUnitOfWork(engine, billing_terms=terms))
+    payments = payments or _payments(settings)
 
     def sent(message: OutboundMessage, seconds: float) -> None:
         if message.author is Author.TEXT_BACK:
@@ -101,7 +106,7 @@ def build_worker(
     dispatcher = Dispatcher(
         PgOutboxQueue(engine),
         wakeups,
-        build_handlers(units, sender, sms_outcome=metrics.count_sms, sent=sent),
+        build_handlers(units, sender, sms_outcome=metrics.count_sms, sent=sent, payments=payments),
         policies or retry_policies(),
         rng or random.Random(),
         options,
@@ -127,9 +132,21 @@ def build_worker(
         await wakeups.close()
         if client is not None:
             await client.aclose()
+        if isinstance(payments, StripePaymentGateway):
+            await payments.aclose()
         await engine.dispose()
 
     return Worker(dispatcher=dispatcher, start=wakeups.start, close=close, jobs=jobs)
+
+
+def _payments(settings: Settings) -> PaymentGateway | None:
+    if not settings.stripe_configured:
+        return None
+    return StripePaymentGateway(
+        secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
+        price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
+        api_base=settings.stripe_api_base,
+    )
 
 
 def _serving(server: OpsServer) -> Job:

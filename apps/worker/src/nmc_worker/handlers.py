@@ -7,6 +7,9 @@ from collections.abc import Callable
 import attrs
 import structlog
 
+from nmc_domain.billing.events import SubscriptionChanged, SubscriptionSyncRequested
+from nmc_domain.billing.ports import PaymentGateway
+from nmc_domain.billing.use_cases import sync_subscription
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
@@ -46,9 +49,10 @@ def build_handlers(
     *,
     sms_outcome: Callable[[str], None] = _ignore,
     sent: SentObserver | None = None,
+    payments: PaymentGateway | None = None,
 ) -> dict[type[DomainEvent], Handler]:
     """The handler table the dispatcher runs; `sms_outcome` hears each send's outcome and
-    `sent` each message the provider took (metrics)."""
+    `sent` each message the provider took (metrics); `payments` is Stripe, when configured."""
 
     async def send_message(event: DomainEvent) -> None:
         assert isinstance(event, MessageQueued)
@@ -100,7 +104,38 @@ def build_handlers(
         # will.
         log.info("event.acknowledged", topic=type(event).__name__, tenant_id=str(event.tenant_id))
 
+    async def subscription_sync(event: DomainEvent) -> None:
+        assert isinstance(event, SubscriptionSyncRequested)
+        if payments is None:
+            # The API took a Stripe event but this worker has no Stripe settings: say so; the
+            # row is kept dead for `nmc replay` once the settings are fixed.
+            raise RuntimeError("Stripe is not configured on this worker (NMC_STRIPE_*)")
+        mirror = await sync_subscription(
+            new_uow(),
+            payments,
+            event.tenant_id,
+            subscription_id=event.subscription_id,
+            customer_id=event.customer_id,
+        )
+        log.info(
+            "billing.synced",
+            tenant_id=str(event.tenant_id),
+            stripe_event_id=event.stripe_event_id,
+            status=None if mirror is None or mirror.status is None else mirror.status.value,
+        )
+
+    async def subscription_changed(event: DomainEvent) -> None:
+        assert isinstance(event, SubscriptionChanged)
+        log.info(
+            "billing.subscription_changed",
+            tenant_id=str(event.tenant_id),
+            previous=event.previous_status,
+            status=event.status,
+        )
+
     return {
+        SubscriptionSyncRequested: subscription_sync,
+        SubscriptionChanged: subscription_changed,
         MessageQueued: send_message,
         ComplianceStatusChanged: compliance_changed,
         RegistrationSubmitted: acknowledged,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from nmc_adapters.masking import mask_url
 from nmc_adapters.postgres.url import libpq_url, sqlalchemy_url
+from nmc_domain.billing.model import BillingTerms
 
 __all__ = [
     "JWT_KEY_SOURCES",
@@ -26,6 +28,8 @@ __all__ = [
 JWT_KEY_SOURCES = ("NMC_JWT_SECRET", "NMC_JWT_PUBLIC_KEY", "NMC_JWT_JWKS_URL")
 
 _SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_SPACE = re.compile(r"\s")
+_DIGITS = re.compile(r"[0-9]+")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -68,6 +72,27 @@ class Settings:
     retention_days: float = 30.0
     # A Twilio request taking longer is an unknown outcome (reconciled before any resend).
     twilio_timeout_seconds: float = 10.0
+    # Stripe: billing is enforced only when the key, the webhook secret and the price are all
+    # set (see stripe_configured); load_settings refuses a partial set.
+    stripe_secret_key: str | None = attrs.field(default=None, repr=False)
+    stripe_webhook_secret: str | None = attrs.field(default=None, repr=False)
+    stripe_price_id: str | None = None
+    stripe_api_base: str = attrs.field(default="https://api.stripe.com", repr=_url_repr)
+    # The web app Stripe sends the owner back to (Checkout success/cancel, Portal return).
+    app_base_url: str | None = attrs.field(default=None, repr=_url_repr)
+    # A past_due subscription stays entitled this many days (with a banner for the owner).
+    billing_grace_days: int = 7
+
+    @property
+    def stripe_configured(self) -> bool:
+        """True when Stripe's secret key, webhook secret and price id are all set."""
+        return all(getattr(self, field) is not None for _, field in _STRIPE_GROUP)
+
+    def billing_terms(self) -> BillingTerms:
+        """Billing is enforced when Stripe is configured, with NMC_BILLING_GRACE_DAYS."""
+        if not self.stripe_configured:
+            return BillingTerms()
+        return BillingTerms(enforced=True, grace=timedelta(days=self.billing_grace_days))
 
     def migration_url(self) -> str | None:
         """NMC_MIGRATION_DATABASE_URL, else NMC_DATABASE_URL (one URL serves both)."""
@@ -149,6 +174,30 @@ def _positive(limit: float):  # type: ignore[no-untyped-def]
     return check
 
 
+def _prefixed(what: str, *prefixes: str):  # type: ignore[no-untyped-def]
+    shapes = " or ".join(f"{prefix}..." for prefix in prefixes)
+
+    def check(name: str, value: str) -> str:
+        known = any(value.startswith(p) and len(value) > len(p) for p in prefixes)
+        if not known or _SPACE.search(value):
+            raise SettingsError(f"{name} is malformed: expected {what} ({shapes})")
+        return value
+
+    return check
+
+
+def _integer(low: int, high: int):  # type: ignore[no-untyped-def]
+    def check(name: str, value: str) -> int:
+        if not _DIGITS.fullmatch(value.strip()):  # int() would also take "1_0" or "+7"
+            raise SettingsError(f"{name} is malformed: expected a whole number")
+        number = int(value)
+        if not low <= number <= high:
+            raise SettingsError(f"{name} is malformed: expected {low} to {high}")
+        return number
+
+    return check
+
+
 def _choice(*allowed: str):  # type: ignore[no-untyped-def]
     def check(name: str, value: str) -> str:
         if value.lower() not in allowed:
@@ -174,7 +223,24 @@ _CHECKS = {
     "NMC_LOG_LEVEL": ("log_level", _choice("debug", "info", "warning", "error")),
     "NMC_RETENTION_DAYS": ("retention_days", _positive(3650)),
     "NMC_TWILIO_TIMEOUT_SECONDS": ("twilio_timeout_seconds", _positive(120)),
+    # A restricted key (rk_) is the least-privilege choice; a publishable key (pk_) cannot work.
+    "NMC_STRIPE_SECRET_KEY": ("stripe_secret_key", _prefixed("a Stripe secret key", "sk_", "rk_")),
+    "NMC_STRIPE_WEBHOOK_SECRET": (
+        "stripe_webhook_secret",
+        _prefixed("a Stripe webhook signing secret", "whsec_"),
+    ),
+    "NMC_STRIPE_PRICE_ID": ("stripe_price_id", _prefixed("a Stripe price id", "price_")),
+    "NMC_STRIPE_API_BASE": ("stripe_api_base", _url),
+    "NMC_APP_BASE_URL": ("app_base_url", _url),
+    "NMC_BILLING_GRACE_DAYS": ("billing_grace_days", _integer(0, 60)),
 }
+# Billing needs all three or none: half a Stripe setup would take money without a mirror (no
+# webhook secret) or fail every checkout (no price).
+_STRIPE_GROUP = (
+    ("NMC_STRIPE_SECRET_KEY", "stripe_secret_key"),
+    ("NMC_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
+    ("NMC_STRIPE_PRICE_ID", "stripe_price_id"),
+)
 
 
 def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Settings:
@@ -191,7 +257,18 @@ def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Set
     if console not in _TRUE | _FALSE:
         raise SettingsError("NMC_SMS_CONSOLE is malformed: expected 1 or 0")
     values["sms_console"] = console in _TRUE
+    _check_stripe_group(values)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _check_stripe_group(values: Mapping[str, object]) -> None:
+    given = [name for name, field in _STRIPE_GROUP if field in values]
+    missing = [name for name, field in _STRIPE_GROUP if field not in values]
+    if given and missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise SettingsError(
+            f"{' and '.join(missing)} {verb} not set (needed with {' and '.join(given)})"
+        )
 
 
 def require(value: str | None, name: str) -> str:

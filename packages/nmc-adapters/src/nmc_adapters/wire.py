@@ -9,6 +9,7 @@ from uuid import UUID
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
+from nmc_domain.billing.events import SubscriptionChanged, SubscriptionSyncRequested
 from nmc_domain.catalog.events import CatalogUpdated
 from nmc_domain.compliance.events import ComplianceStatusChanged, RegistrationSubmitted
 from nmc_domain.conversation.events import ConversationIdleCheck, HandoffRequested
@@ -36,6 +37,8 @@ TOPICS: dict[str, type[DomainEvent]] = {
     "appointment.rescheduled.v1": AppointmentRescheduled,
     "conversation.handoff_requested.v1": HandoffRequested,
     "conversation.idle_check.v1": ConversationIdleCheck,
+    "billing.subscription_sync_requested.v1": SubscriptionSyncRequested,
+    "billing.subscription_changed.v1": SubscriptionChanged,
 }
 _NAMES = {cls: name for name, cls in TOPICS.items()}
 _TAG = "type"

@@ -19,6 +19,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from nmc_api.v1.fields import explain
+from nmc_domain.billing.errors import BillingNotConfigured, PaymentProviderError
 from nmc_domain.shared.errors import (
     Conflict,
     DomainError,
@@ -66,6 +67,7 @@ _TITLES = {
     413: ("too-large", "Request body too large"),
     422: ("invalid-input", "Invalid input"),
     500: ("internal", "Internal error"),
+    502: ("provider-error", "Payment provider error"),
     503: ("unavailable", "Service unavailable"),
 }
 
@@ -94,6 +96,11 @@ def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem
         return problem_response(request, 401, exc.reason, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, PermissionDenied):
         return problem_response(request, 403, exc.reason)
+    if isinstance(exc, BillingNotConfigured):
+        return problem_response(request, 404, str(exc))
+    if isinstance(exc, PaymentProviderError):
+        log.error("api.payment_provider_error", error=str(exc))
+        return problem_response(request, 502, f"Stripe: {exc}")
     if isinstance(exc, NotFound | TenantNotFound):
         return problem_response(request, 404, str(exc))
     if isinstance(exc, Gone):
@@ -166,6 +173,8 @@ PROBLEM_HANDLERS: ExceptionHandlersMap = {
             Conflict,
             InvalidInput,
             StorageUnavailable,
+            BillingNotConfigured,
+            PaymentProviderError,
             DomainError,
         ),
         _domain,

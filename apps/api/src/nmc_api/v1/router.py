@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from nmc_api.v1.auth import bearer_guard, provide_principal
+from nmc_api.v1.billing import billing_routes
 from nmc_api.v1.bodies import MAX_BODY_BYTES, read_json_body
 from nmc_api.v1.bookings import booking_routes
 from nmc_api.v1.catalog import catalog_routes
@@ -27,6 +28,7 @@ def v1_router() -> Router:
         *booking_routes,
         *conversation_routes,
         *compliance_routes,
+        *billing_routes,
     ]
     return Router(
         path="/v1",

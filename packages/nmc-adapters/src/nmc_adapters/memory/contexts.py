@@ -4,6 +4,7 @@ repositories. A new repository is one entry in its context's CONTEXT; a new cont
 from __future__ import annotations
 
 from nmc_adapters.memory import (
+    billing,
     catalog,
     compliance,
     conversation,
@@ -28,6 +29,7 @@ CONTEXTS = tuple(
         compliance,
         messaging,
         scheduling,
+        billing,
         conversation,
         telephony,
     )

@@ -11,16 +11,19 @@ from uuid import UUID
 from nmc_adapters.memory.contexts import TABLES, repositories
 from nmc_adapters.memory.shared.records import OutboxRow
 from nmc_adapters.memory.store import InMemoryStore
+from nmc_domain.billing.model import BillingTerms
 
 __all__ = ["InMemoryUnitOfWork"]
 
 _REPOSITORIES = repositories()
+_NOT_ENFORCED = BillingTerms()
 
 
 class InMemoryUnitOfWork:
     """Same contract as PgUnitOfWork, at READ COMMITTED: each read sees the latest commits.
 
-    Its repositories are every context's registrations (`contexts.repositories()`). A commit
+    Its repositories are every context's registrations (`contexts.repositories()`); the ports'
+    plain values (how billing is enforced here) are given when it is made. A commit
     writes only the keys this unit of work touched, so two interleaved units of work do not undo
     each other's changes. Unlike PostgreSQL, nothing waits for a row lock: two open units of
     work may both record the same webhook event, take the same number, or add users with the
@@ -35,9 +38,12 @@ class InMemoryUnitOfWork:
         # exactly the attributes the domain's UnitOfWork declares).
         def __getattr__(self, name: str) -> Any: ...
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(
+        self, store: InMemoryStore, *, billing_terms: BillingTerms = _NOT_ENFORCED
+    ) -> None:
         self.bound_tenant: UUID | None = None
         self.store = store
+        self.billing_terms = billing_terms
         self._staged: dict[str, dict[Any, Any]] | None = None
         self._outbox: list[OutboxRow] = []
         self._now: datetime | None = None

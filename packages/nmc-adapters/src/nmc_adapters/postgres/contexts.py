@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nmc_adapters.postgres import (
+    billing,
     catalog,
     compliance,
     conversation,
@@ -32,6 +33,7 @@ CONTEXTS = (
     compliance,
     messaging,
     scheduling,
+    billing,
     conversation,
     telephony,
 )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from nmc_adapters.postgres.contexts import repositories
 from nmc_adapters.postgres.sql import Transaction, driver
 from nmc_adapters.postgres.url import sqlalchemy_url
+from nmc_domain.billing.model import BillingTerms
 from nmc_domain.shared.errors import StorageUnavailable, TryAgain
 
 __all__ = ["APP_ROLE", "PgUnitOfWork", "create_engine", "is_reachable"]
@@ -34,6 +35,7 @@ def _is_contention(exc: BaseException) -> bool:
 
 
 _REPOSITORIES = repositories()
+_NOT_ENFORCED = BillingTerms()
 
 
 def _is_outage(exc: BaseException) -> bool:
@@ -96,7 +98,8 @@ class PgUnitOfWork:
     (TryAgain for contention, StorageUnavailable for an outage).
 
     Its repositories are every context's registrations (`contexts.repositories()`), built on
-    this transaction when the unit of work begins; their names and types are the ports'.
+    this transaction when the unit of work begins; their names and types are the ports'. The
+    ports' plain values (how billing is enforced here) are given when it is made.
     """
 
     if TYPE_CHECKING:
@@ -105,8 +108,9 @@ class PgUnitOfWork:
         # exactly the attributes the domain's UnitOfWork declares).
         def __getattr__(self, name: str) -> Any: ...
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, billing_terms: BillingTerms = _NOT_ENFORCED) -> None:
         self._engine = engine
+        self.billing_terms = billing_terms
         self._conn: AsyncConnection | None = None
         self._tx: Transaction | None = None
         self._now: datetime | None = None

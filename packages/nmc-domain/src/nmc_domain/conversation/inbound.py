@@ -1,8 +1,10 @@
 """An inbound text: stored once, and answered in the same transaction that stores it.
 
 Keywords come first (STOP, START, HELP: the carrier rules); then a person's conversation
-waits for the person; an open one gets the assistant's answer. The answer is decided under
-the conversation's row lock, so a takeover silences the assistant at once.
+waits for the person; an open one gets the assistant's answer, if the tenant's plan entitles
+it (else the text is stored as suppressed, `billing_inactive`, and never answered later). The
+answer is decided under the conversation's row lock, so a takeover silences the assistant at
+once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from nmc_domain.conversation.assistant import Assistant, Turn
 from nmc_domain.conversation.keywords import Keyword, keyword_of
 from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
 from nmc_domain.conversation.ports import ConversationUnitOfWork
-from nmc_domain.conversation.sending import queue_text, schedule_idle_check
+from nmc_domain.conversation.sending import (
+    BILLING_INACTIVE,
+    may_automate,
+    queue_text,
+    schedule_idle_check,
+)
 from nmc_domain.conversation.texts import fit, lead_with
 from nmc_domain.messaging.model import Author, InboundMessage
 from nmc_domain.shared.ports import RowLock
@@ -51,6 +58,8 @@ class InboundOutcome(StrEnum):
     HELP = "help"
     SILENT = "silent"  # stored; the contact opted out, or cannot be answered
     FOR_PERSON = "for_person"  # a person has the conversation: the assistant stays silent
+    # Stored (suppressed_reason billing_inactive): the plan does not entitle the assistant.
+    BILLING_INACTIVE = "billing_inactive"
     ANSWERED = "answered"
 
 
@@ -106,12 +115,15 @@ async def receive_text(
             received_at=now,
             media_urls=text.media_urls,
         )
-        await uow.messages.add_inbound(message)
         if opened:
             await schedule_idle_check(uow, conversation)
         conversation, outcome = await _answer(
             uow, assistant, tenant, conversation.touched(now), message, contact
         )
+        if outcome is InboundOutcome.BILLING_INACTIVE:
+            message = attrs.evolve(message, suppressed_reason=BILLING_INACTIVE)
+        # Stored with what became of it (answering it needs only its id).
+        await uow.messages.add_inbound(message)
         await uow.conversations.save(conversation)
         await uow.commit()
         return InboundResult(outcome, tenant.id, conversation.id, message.id)
@@ -137,6 +149,7 @@ async def _answer(
             author=author,
             now=now,
             contact=contact,  # as it stands at the time of saying (after an opt-out, say)
+            entitled=True,  # asked before the assistant decides; other authors are not gated
         )
 
     if keyword is Keyword.OPT_OUT:
@@ -169,6 +182,9 @@ async def _answer(
         return conversation, InboundOutcome.SILENT
     if conversation.status is ConversationStatus.HUMAN:
         return conversation, InboundOutcome.FOR_PERSON
+    if not await may_automate(uow, tenant.id):
+        # Before the assistant decides anything: it would hold times as it offers them.
+        return conversation, InboundOutcome.BILLING_INACTIVE
     turn = Turn(
         text=message.body,
         memory=conversation.memory,

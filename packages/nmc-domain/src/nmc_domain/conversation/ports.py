@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from nmc_domain.billing.ports import BillingUnitOfWork
 from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
 from nmc_domain.conversation.settings import ConversationSettings
 from nmc_domain.messaging.ports import MessagingUnitOfWork
@@ -56,8 +57,11 @@ class ConversationSettingsRepository(Protocol):
     async def save(self, settings: ConversationSettings) -> None: ...
 
 
-class ConversationUnitOfWork(MessagingUnitOfWork, SchedulingUnitOfWork, Protocol):
-    """A unit of work that knows conversations and what they draw on (messages, the schedule)."""
+class ConversationUnitOfWork(
+    MessagingUnitOfWork, SchedulingUnitOfWork, BillingUnitOfWork, Protocol
+):
+    """A unit of work that knows conversations and what they draw on (messages, the schedule,
+    and the plan that entitles a tenant to automated texts)."""
 
     conversations: ConversationRepository
     conversation_settings: ConversationSettingsRepository

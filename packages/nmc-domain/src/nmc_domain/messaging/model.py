@@ -149,3 +149,6 @@ class InboundMessage:
     provider_sid: str
     received_at: datetime
     media_urls: tuple[str, ...] = ()
+    # Why nothing automated answered it, when something held the answer back
+    # ("billing_inactive": the tenant's plan did not entitle it); None otherwise.
+    suppressed_reason: str | None = None

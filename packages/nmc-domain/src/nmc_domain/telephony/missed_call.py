@@ -11,8 +11,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from nmc_domain.compliance.contacts import Contact
 from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
-from nmc_domain.conversation.sending import queue_text, schedule_idle_check
+from nmc_domain.conversation.sending import (
+    BILLING_INACTIVE,
+    may_automate,
+    queue_text,
+    schedule_idle_check,
+)
 from nmc_domain.conversation.texts import when
 from nmc_domain.messaging.model import Author
 from nmc_domain.scheduling.hours import is_open, next_opening
@@ -58,6 +64,9 @@ class ReportOutcome(StrEnum):
     CONVERSATION_OPEN = "conversation_open"
     CALLER_UNREACHABLE = "caller_unreachable"
     CALLER_OPTED_OUT = "caller_opted_out"  # opted out, or cannot take texts: nothing sent
+    # A text-back was owed, but the tenant's plan does not entitle it: the call and the
+    # conversation are recorded (reason billing_inactive), nothing is queued.
+    BILLING_INACTIVE = "billing_inactive"
 
 
 @attrs.frozen
@@ -119,7 +128,8 @@ async def _missed(
     now: datetime,
 ) -> tuple[CallRecord, ReportResult]:
     """Record the call on the caller's conversation (opening one if none is) and text back
-    unless one went already: a text-back that failed does not count."""
+    unless one went already: a text-back that failed does not count. Without a plan that
+    entitles the tenant, the text-back is not queued at all (nothing goes out late)."""
     # The contact's row, then the conversation's: the order every writer takes.
     contact = await uow.contacts.get(tenant.id, report.caller, lock=RowLock.UPDATE)
     conversation, opened = await uow.conversations.open_or_get(
@@ -136,29 +146,53 @@ async def _missed(
     conversation = conversation.touched(now)
     if not contact.may_receive() or conversation.status is ConversationStatus.BLOCKED:
         result = attrs.evolve(result, outcome=ReportOutcome.CALLER_OPTED_OUT)
-    elif opened or await _text_back_failed(uow, conversation):
-        body = await text_back_body(uow, tenant, now)
-        message = await queue_text(
-            uow,
-            conversation,
-            sender=report.called,
-            body=body,
-            author=Author.TEXT_BACK,
-            now=now,
-            contact=contact,
-        )
-        if message is not None:
-            conversation = attrs.evolve(conversation, text_back_id=message.id)
+    elif opened or await _text_back_owed(uow, conversation):
+        if await may_automate(uow, tenant.id):
+            conversation, result = await _text_back(
+                uow, tenant, report, conversation, contact, result, now
+            )
+        else:  # the plan lapsed: recorded, and nothing queued to go out later
+            call = attrs.evolve(call, reason=BILLING_INACTIVE)
             result = attrs.evolve(
-                result, outcome=ReportOutcome.TEXT_BACK_QUEUED, message_id=message.id
+                result, outcome=ReportOutcome.BILLING_INACTIVE, reason=BILLING_INACTIVE
             )
     await uow.conversations.save(conversation)
     return call, result
 
 
-async def _text_back_failed(uow: TelephonyUnitOfWork, conversation: Conversation) -> bool:
-    if conversation.text_back_id is None:  # the contact texted first: no text-back was owed
-        return False
+async def _text_back(
+    uow: TelephonyUnitOfWork,
+    tenant: Tenant,
+    report: CallStatusReport,
+    conversation: Conversation,
+    contact: Contact,
+    result: ReportResult,
+    now: datetime,
+) -> tuple[Conversation, ReportResult]:
+    body = await text_back_body(uow, tenant, now)
+    message = await queue_text(
+        uow,
+        conversation,
+        sender=report.called,
+        body=body,
+        author=Author.TEXT_BACK,
+        now=now,
+        contact=contact,
+        entitled=True,  # asked just now
+    )
+    if message is not None:
+        conversation = attrs.evolve(conversation, text_back_id=message.id)
+        result = attrs.evolve(result, outcome=ReportOutcome.TEXT_BACK_QUEUED, message_id=message.id)
+    return conversation, result
+
+
+async def _text_back_owed(uow: TelephonyUnitOfWork, conversation: Conversation) -> bool:
+    """The text-back failed, or billing held back the one a call on it was owed (and none
+    went since). A conversation the contact opened by texting is owed none: the assistant
+    answers texts."""
+    if conversation.text_back_id is None:
+        calls = await uow.calls.of_conversation(conversation.tenant_id, conversation.id)
+        return any(call.reason == BILLING_INACTIVE for call in calls)
     sent = await uow.messages.get(conversation.tenant_id, conversation.text_back_id)
     return sent is None or sent.failed
 

@@ -1,4 +1,4 @@
-"""Tables of messaging: the messages we send (and, later, receive)."""
+"""Tables of messaging: the messages we send and receive."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ messages = Table(
     # Who wrote it: text_back, assistant, person, compliance (confirmations), contact (inbound).
     Column("author", Text, nullable=False, server_default="text_back"),
     Column("media_urls", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    # Inbound only: why nothing automated answered it (billing_inactive: the plan lapsed).
+    Column("suppressed_reason", Text),
     PrimaryKeyConstraint("tenant_id", "id", name="messages_pkey"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(
@@ -51,6 +53,9 @@ messages = Table(
     CheckConstraint(
         "author IN ('text_back', 'assistant', 'person', 'compliance', 'contact')",
         name="message_author_known",
+    ),
+    CheckConstraint(
+        "suppressed_reason IN ('billing_inactive')", name="message_suppressed_reason_known"
     ),
     Index("messages_held", "tenant_id", "created_at", postgresql_where=text("status = 'held'")),
     Index("messages_by_conversation", "tenant_id", "conversation_id", "created_at"),

@@ -85,7 +85,11 @@ async def _call_outcome(
 async def dial_status(request: AnyRequest, deps: Deps) -> Response[str]:
     """Topology A: the <Dial> action callback (DialCallStatus) decides missed or answered."""
     outcome = await _call_outcome(request, deps, "DialCallStatus", "DialCallDuration")
-    missed = outcome in (ReportOutcome.TEXT_BACK_QUEUED, ReportOutcome.CONVERSATION_OPEN)
+    missed = outcome in (
+        ReportOutcome.TEXT_BACK_QUEUED,
+        ReportOutcome.CONVERSATION_OPEN,
+        ReportOutcome.BILLING_INACTIVE,
+    )
     return hangup() if missed else nothing()
 
 

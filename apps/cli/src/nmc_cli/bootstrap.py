@@ -150,10 +150,11 @@ def phone_parser() -> PhoneNumberParser:
 
 
 async def with_uow(database_url: str, use: Callable[[UnitOfWorkFactory], Awaitable[T]]) -> T:
-    """Run `use` with units of work on a short-lived engine."""
+    """Run `use` with units of work on a short-lived engine (billing enforced as configured)."""
+    terms = _settings(os.environ).billing_terms()
     engine = create_engine(database_url, pool_size=2)
     try:
-        return await use(lambda: PgUnitOfWork(engine))
+        return await use(lambda: PgUnitOfWork(engine, billing_terms=terms))
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
     finally:
@@ -164,9 +165,10 @@ async def with_outbox_admin(
     database_url: str, use: Callable[[OutboxAdmin, UnitOfWorkFactory], Awaitable[T]]
 ) -> T:
     """Run `use` with the outbox's operator view and units of work (`nmc replay`)."""
+    terms = _settings(os.environ).billing_terms()
     engine = create_engine(database_url, pool_size=2)
     try:
-        return await use(PgOutboxAdmin(engine), lambda: PgUnitOfWork(engine))
+        return await use(PgOutboxAdmin(engine), lambda: PgUnitOfWork(engine, billing_terms=terms))
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
     finally:

@@ -47,8 +47,8 @@ class BillingTerms:
 class Subscription:
     """The mirror of one tenant's Stripe subscription (table `bill_subscriptions`).
 
-    `stripe_updated_at` orders Stripe's own reads: a write carrying an older reading never
-    replaces a newer one, so events arriving late or out of order cannot roll the mirror back.
+    It is only ever written from a fresh read of Stripe (never from an event's own copy), under
+    the row's lock: events arriving late or out of order cannot roll it back.
     """
 
     tenant_id: UUID

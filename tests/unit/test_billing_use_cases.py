@@ -470,6 +470,23 @@ async def test_an_unknown_subscription_falls_back_to_the_customers_latest(acme: 
     ]
 
 
+async def test_a_late_sync_for_a_replaced_subscription_keeps_the_current_one(
+    acme: Billing,
+) -> None:
+    # The first plan was canceled; the owner subscribed again (same customer). A late event
+    # about the first plan asks for a sync naming it: Stripe's latest state for this customer
+    # is still the new, active plan.
+    current = await acme.save(subscription_id="sub_Second0001", status=SubscriptionStatus.ACTIVE)
+    acme.gateway.set("sub_First00001", status="canceled")
+    acme.gateway.set("sub_Second0001", status="active")
+
+    mirror = await acme.sync(subscription_id="sub_First00001", customer_id=CUSTOMER)
+
+    assert mirror == current
+    assert acme.mirror() == current
+    assert acme.events(SubscriptionChanged) == []
+
+
 async def test_sync_reads_the_mirrors_own_ids_when_given_none(acme: Billing) -> None:
     await acme.save(status=None)
     acme.gateway.set(status="trialing")

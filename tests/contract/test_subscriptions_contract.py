@@ -94,6 +94,7 @@ async def test_a_later_save_replaces_the_tenants_row(backend: Backend) -> None:
         current_period_end=datetime(2025, 3, 6, 15, 0, tzinfo=UTC),
         cancel_at_period_end=True,
         updated_at=datetime(2025, 2, 7, 9, 30, tzinfo=UTC),
+        status_since=datetime(2025, 2, 7, 9, 30, tzinfo=UTC),
     )
 
     async with backend.new_uow() as uow:

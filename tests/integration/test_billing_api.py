@@ -15,13 +15,24 @@ from typing import Any
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
+from nmc_adapters.postgres.billing.tables import subscriptions
 from nmc_adapters.settings import Settings
 from nmc_worker.bootstrap import build_worker
 from nmc_worker.handlers import retry_policies
-from tests.support.api import OWNER, Caller, api_client, api_settings, new_tenant, problem, tech_of
+from tests.support.api import (
+    OWNER,
+    Caller,
+    api_client,
+    api_settings,
+    new_tenant,
+    problem,
+    tech_of,
+    token_for,
+)
 from tests.support.billing import (
     APP_BASE_URL,
     CHANGED,
@@ -37,6 +48,8 @@ from tests.support.billing import (
     topic_rows,
 )
 from tests.support.fake_stripe import FakeStripe, signed_event
+from tests.support.tenants import onboard
+from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, sign
 from tests.support.waiting import eventually, running
 
 WEBHOOK = "/webhooks/stripe"
@@ -126,6 +139,19 @@ def sessions_of(fake: FakeStripe, tenant_id: uuid.UUID) -> list:
     return [s for s in fake.checkout_sessions if s.params["client_reference_id"] == str(tenant_id)]
 
 
+async def db_now(admin_engine: AsyncEngine) -> datetime:
+    """The database's clock (the one the mirror's times come from)."""
+    async with admin_engine.connect() as conn:
+        return (await conn.execute(select(func.now()))).scalar_one()
+
+
+async def status_since_of(admin_engine: AsyncEngine, tenant_id: uuid.UUID) -> datetime:
+    query = select(subscriptions.c.status_since).where(subscriptions.c.tenant_id == tenant_id)
+    async with admin_engine.connect() as conn:
+        since: datetime = (await conn.execute(query)).scalar_one()
+    return since
+
+
 # --- checkout and the portal -------------------------------------------------------------------
 
 
@@ -182,6 +208,26 @@ async def test_a_double_click_without_a_key_makes_one_session(client, new_uow, f
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json() == second.json()
     assert len(sessions_of(fake, tenant.id)) == 1
+
+
+async def test_checkout_while_stripe_fails_is_502_and_a_retry_makes_one_session(acme, fake) -> None:
+    tenant_id, owner = acme
+    fake.fail_next(1, status=500)
+
+    def post() -> Any:
+        return owner.client.post(
+            "/v1/billing/checkout", headers={**owner.headers, "Idempotency-Key": "click-1"}
+        )
+
+    try:
+        failed = await post()
+    finally:
+        fake.clear_faults()
+    retried = await post()
+
+    assert problem(failed, 502)["detail"].startswith("Stripe: could not create a Checkout")
+    assert retried.status_code == 201, retried.text
+    assert len(sessions_of(fake, tenant_id)) == 1
 
 
 async def test_a_tech_may_read_the_plan_but_not_buy_or_manage_it(
@@ -438,20 +484,24 @@ async def test_a_failed_payment_shows_past_due_with_the_card_banner(
     client, settings, admin_engine, acme, fake
 ) -> None:
     tenant_id, owner = acme
-    # The renewal was due yesterday at noon UTC and failed: a week's grace from then.
-    period_end = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
-    period_end -= timedelta(days=1)
+    # Stripe moved the period on a month when it made the renewal invoice, then the payment
+    # failed: the week's grace counts from when the worker saw past_due, not from that end.
+    period_end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
     _, sub = subscribe_at_fake(fake, tenant_id, "past_due", current_period_end=period_end)
     signed = fake.signed_event("invoice.payment_failed", fake.invoice_json(sub, paid=False))
+    before = await db_now(admin_engine)
 
     answer = await post_event(client, signed)
 
     assert answer.json() == {"outcome": "sync_queued"}
     await drain(settings, admin_engine, tenant_id)
+    after = await db_now(admin_engine)
+    since = await status_since_of(admin_engine, tenant_id)
+    assert before <= since <= after
     response = await owner.get("/v1/billing")
     assert response.status_code == 200, response.text
     body = response.json()
-    pay_by = period_end + timedelta(days=7)
+    pay_by = (since + timedelta(days=7)).astimezone(UTC)
     assert body == {
         "status": "past_due",
         "plan": PRICE_ID,
@@ -497,3 +547,35 @@ async def test_a_late_event_about_a_replaced_subscription_leaves_the_current_one
     )
     changes = await topic_payloads(admin_engine, tenant_id, CHANGED)
     assert [(c["previous_status"], c["status"]) for c in changes] == [(None, "active")]
+
+
+# --- what a lapsed plan looks like in the inbox ----------------------------------------------
+
+
+async def test_a_text_to_a_tenant_without_a_plan_is_kept_and_marked_unanswered(
+    client, new_uow
+) -> None:
+    tenant, number = await onboard(new_uow, name="UNPAID-PLUMBING")
+    owner = Caller(client, token_for(tenant.id))
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "From": "+14155550142",
+        "To": number,
+        "Body": "my water heater is leaking",
+        "NumMedia": "0",
+    }
+    path = "/webhooks/twilio/sms"
+    signature = sign(PUBLIC_BASE_URL + path, params)
+    answered = await client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+    assert answered.status_code == 200
+
+    listed = await owner.get("/v1/conversations", state="open")
+    assert listed.status_code == 200, listed.text
+    [conversation] = [c for c in listed.json()["items"] if c["contact"] == "+14155550142"]
+    detail = await owner.get(f"/v1/conversations/{conversation['id']}")
+    assert detail.status_code == 200, detail.text
+    texts = detail.json()["messages"]
+    assert [(m["direction"], m["body"], m["suppressed_reason"]) for m in texts] == [
+        ("inbound", "my water heater is leaking", "billing_inactive")
+    ]

@@ -214,7 +214,10 @@ def test_sync_while_stripe_fails_is_exit_2_and_leaves_the_mirror(env, db, acme, 
         fake.clear_faults()
 
     assert done.exit_code == 2
-    assert done.stderr.startswith("nmc: error: could not read a subscription: APIError, HTTP 500")
+    # The sync asks for the customer's newest subscription first: that call fails.
+    assert done.stderr.startswith(
+        "nmc: error: could not list the customer's subscriptions: APIError, HTTP 500"
+    )
     assert len(done.stderr.splitlines()) == 1  # one line, no traceback
     assert "sk_test_" not in done.stderr
     assert mirror_row(db, tenant_id) == before

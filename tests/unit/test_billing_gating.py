@@ -49,6 +49,7 @@ async def subscribe(
     shop: Shop,
     status: SubscriptionStatus,
     period_end: datetime = datetime(2025, 2, 6, 15, 0, tzinfo=UTC),
+    status_since: datetime | None = None,
 ) -> None:
     """Stripe's word on the shop's plan, as the mirror holds it."""
     async with shop.new_uow() as uow:
@@ -63,6 +64,7 @@ async def subscribe(
                 current_period_end=period_end,
                 cancel_at_period_end=False,
                 updated_at=shop.store.now,
+                status_since=status_since,
             )
         )
         await uow.commit()
@@ -258,8 +260,9 @@ async def test_a_plan_that_lapses_stops_the_text_backs(shop: Shop) -> None:
 
 
 async def test_past_due_texts_back_during_the_grace_only(shop: Shop) -> None:
-    # The renewal failed at 15:00 UTC today: seven days of grace, to the second.
-    await subscribe(shop, SubscriptionStatus.PAST_DUE, period_end=shop.store.now)
+    # The renewal's payment failed at 15:00 UTC today (Stripe had moved the period on to Feb 6):
+    # seven days of grace from the failure, to the second.
+    await subscribe(shop, SubscriptionStatus.PAST_DUE, status_since=shop.store.now)
 
     assert (await shop.call(CALLER)).outcome is ReportOutcome.TEXT_BACK_QUEUED
     shop.store.advance(timedelta(days=7).total_seconds() - 1)

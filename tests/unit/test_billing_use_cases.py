@@ -399,6 +399,7 @@ async def test_sync_saves_the_providers_state_and_says_the_status_changed(acme: 
         current_period_end=PERIOD_END,
         cancel_at_period_end=True,
         updated_at=NOW,
+        status_since=NOW,
     )
     assert mirror == expected
     assert acme.mirror() == expected
@@ -438,6 +439,54 @@ async def test_sync_of_a_change_that_keeps_the_status_emits_no_status_change(
     assert acme.events(SubscriptionChanged) == []
 
 
+async def test_status_since_is_kept_by_a_sync_that_changes_only_other_fields(
+    acme: Billing,
+) -> None:
+    await acme.save()
+    acme.gateway.set(status="past_due")
+    acme.store.advance(3600)
+    became = await acme.sync()  # Jan 6, 16:00: the renewal's payment failed
+    assert became is not None
+    assert became.status_since == datetime(2025, 1, 6, 16, 0, tzinfo=UTC)
+    later = PERIOD_END + timedelta(days=28)
+    acme.gateway.set(status="past_due", current_period_end=later, cancel_at_period_end=True)
+    acme.store.advance(2 * 24 * 3600)
+
+    mirror = await acme.sync()  # Jan 8, 16:00: still past due
+
+    expected = Subscription(
+        tenant_id=acme.tenant.id,
+        customer_id=CUSTOMER,
+        subscription_id=SUB,
+        status=SubscriptionStatus.PAST_DUE,
+        price_id=PRICE,
+        current_period_end=datetime(2025, 3, 6, 15, 0, tzinfo=UTC),
+        cancel_at_period_end=True,
+        updated_at=datetime(2025, 1, 8, 16, 0, tzinfo=UTC),
+        status_since=datetime(2025, 1, 6, 16, 0, tzinfo=UTC),
+    )
+    assert mirror == expected
+    assert acme.mirror() == expected
+    assert [(e.previous_status, e.status) for e in acme.events(SubscriptionChanged)] == [
+        ("active", "past_due")
+    ]
+
+
+async def test_a_new_status_moves_status_since_to_the_syncs_time(acme: Billing) -> None:
+    await acme.save(status=SubscriptionStatus.PAST_DUE, status_since=NOW)
+    acme.gateway.set(status="active")
+    acme.store.advance(3 * 24 * 3600)
+
+    mirror = await acme.sync()
+
+    assert mirror is not None
+    assert (mirror.status, mirror.status_since, mirror.updated_at) == (
+        SubscriptionStatus.ACTIVE,
+        datetime(2025, 1, 9, 15, 0, tzinfo=UTC),
+        datetime(2025, 1, 9, 15, 0, tzinfo=UTC),
+    )
+
+
 async def test_each_status_change_emits_one_event_with_the_previous_status(
     acme: Billing,
 ) -> None:
@@ -455,19 +504,42 @@ async def test_each_status_change_emits_one_event_with_the_previous_status(
     assert acme.mirror().status is SubscriptionStatus.CANCELED  # type: ignore[union-attr]
 
 
-async def test_an_unknown_subscription_falls_back_to_the_customers_latest(acme: Billing) -> None:
-    await acme.save(subscription_id="sub_Gone000001", status=SubscriptionStatus.CANCELED)
-    acme.gateway.set("sub_Older00001", status="canceled")
+async def test_the_customers_newest_subscription_wins_over_the_named_one(
+    acme: Billing,
+) -> None:
+    await acme.save(subscription_id="sub_Named00001", status=SubscriptionStatus.CANCELED)
+    acme.gateway.set("sub_Named00001", status="canceled")
     acme.gateway.set("sub_Newest0001", status="active")
 
-    mirror = await acme.sync(subscription_id="sub_Gone000001", customer_id=CUSTOMER)
+    mirror = await acme.sync(subscription_id="sub_Named00001", customer_id=CUSTOMER)
 
     assert mirror is not None
     assert (mirror.subscription_id, mirror.status) == ("sub_Newest0001", SubscriptionStatus.ACTIVE)
-    assert acme.gateway.reads == [("subscription", "sub_Gone000001"), ("customer", CUSTOMER)]
+    assert acme.gateway.reads == [("customer", CUSTOMER)]
     assert [(e.previous_status, e.status) for e in acme.events(SubscriptionChanged)] == [
         ("canceled", "active")
     ]
+
+
+async def test_with_no_customer_known_the_named_subscription_is_read(acme: Billing) -> None:
+    acme.gateway.set(SUB, status="trialing")
+
+    mirror = await acme.sync(subscription_id=SUB)
+
+    assert acme.gateway.reads == [("subscription", SUB)]
+    expected = Subscription(
+        tenant_id=acme.tenant.id,
+        customer_id=CUSTOMER,
+        subscription_id=SUB,
+        status=SubscriptionStatus.TRIALING,
+        price_id=PRICE,
+        current_period_end=PERIOD_END,
+        cancel_at_period_end=False,
+        updated_at=NOW,
+        status_since=NOW,
+    )
+    assert mirror == expected
+    assert acme.mirror() == expected
 
 
 async def test_a_late_sync_for_a_replaced_subscription_keeps_the_current_one(
@@ -487,13 +559,13 @@ async def test_a_late_sync_for_a_replaced_subscription_keeps_the_current_one(
     assert acme.events(SubscriptionChanged) == []
 
 
-async def test_sync_reads_the_mirrors_own_ids_when_given_none(acme: Billing) -> None:
+async def test_sync_reads_the_mirrors_own_customer_when_given_none(acme: Billing) -> None:
     await acme.save(status=None)
     acme.gateway.set(status="trialing")
 
     mirror = await acme.sync()
 
-    assert acme.gateway.reads == [("subscription", SUB)]
+    assert acme.gateway.reads == [("customer", CUSTOMER)]
     assert mirror is not None
     assert mirror.status is SubscriptionStatus.TRIALING
 
@@ -562,10 +634,12 @@ async def test_an_active_plan_shows_its_fields_to_a_tech_too(acme: Billing) -> N
 
 
 async def test_a_failed_payment_is_entitled_with_the_card_banner(acme: Billing) -> None:
-    # The renewal due Jan 3 failed; the grace (7 days) runs to Jan 10.
+    # The renewal of Jan 3 failed (past due since Jan 3, 12:00): the grace (7 days) runs to
+    # Jan 10, whatever the period end Stripe moved on to (Feb 6).
     await acme.save(
         status=SubscriptionStatus.PAST_DUE,
-        current_period_end=datetime(2025, 1, 3, 12, 0, tzinfo=UTC),
+        current_period_end=PERIOD_END,
+        status_since=datetime(2025, 1, 3, 12, 0, tzinfo=UTC),
     )
 
     view = await billing_status(acme.new_uow(), acme.owner)
@@ -573,6 +647,26 @@ async def test_a_failed_payment_is_entitled_with_the_card_banner(acme: Billing) 
     assert view.status is SubscriptionStatus.PAST_DUE
     assert view.entitled is True
     assert view.banner == "Payment failed: update your card by Jan 10"
+
+
+async def test_a_payment_failing_at_the_sync_gives_a_week_from_the_sync(acme: Billing) -> None:
+    # Stripe moved the period on to Mar 6 when it made the renewal invoice; the payment then
+    # failed and the worker synced at Jan 6, 16:00.
+    await acme.save()
+    acme.gateway.set(status="past_due", current_period_end=datetime(2025, 3, 6, 15, 0, tzinfo=UTC))
+    acme.store.advance(3600)
+    await acme.sync()
+    acme.store.advance(7 * 24 * 3600 - 1)  # Jan 13, 15:59:59
+
+    view = await billing_status(acme.new_uow(), acme.owner)
+    acme.store.advance(1)
+    after = await billing_status(acme.new_uow(), acme.owner)
+
+    assert (view.entitled, view.banner) == (True, "Payment failed: update your card by Jan 13")
+    assert (after.entitled, after.banner) == (
+        False,
+        "Payment failed: texting is paused until you update your card",
+    )
 
 
 async def test_a_plan_ending_at_period_end_says_when(acme: Billing) -> None:

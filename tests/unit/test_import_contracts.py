@@ -143,7 +143,7 @@ PROBES: dict[str, Probe] = {
         broken=frozenset({"adapters-no-frameworks"}),
         evidence=tuple(f"nmc_adapters._probe -> {lib} " for lib in ADAPTERS_FORBIDDEN),
     ),
-    # Adapter packages missing from the real tree (stripe, for now) are created in the copy.
+    # Adapter packages missing from the real tree are created in the copy (none today).
     "provider-adapters-independent": Probe(
         files={
             **_targets("nmc_adapters.postgres", "nmc_adapters.twilio", "nmc_adapters.stripe"),
@@ -260,7 +260,7 @@ def _write_probe(copy: Path, probe: Probe) -> None:
     for module_path, source in probe.files.items():
         root = _package_root(copy, module_path)
         target = root / module_path
-        # Create packages on the way that do not exist (yet) in the real tree, e.g. stripe.
+        # Create packages on the way that do not exist (yet) in the real tree.
         for package in reversed(target.relative_to(root).parents[:-1]):
             (root / package).mkdir(exist_ok=True)
             init = root / package / "__init__.py"

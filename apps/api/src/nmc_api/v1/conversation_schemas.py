@@ -100,6 +100,8 @@ class MessageOut(msgspec.Struct):
     at: datetime
     error: str | None
     media_urls: list[str]
+    # An inbound text nobody automated answered, and why ("billing_inactive").
+    suppressed_reason: str | None = None
 
     @classmethod
     def of(cls, message: OutboundMessage | InboundMessage, zone: ZoneInfo) -> MessageOut:
@@ -108,6 +110,7 @@ class MessageOut(msgspec.Struct):
             return cls(
                 message.id, "inbound", "contact", message.body, "received", segments,
                 local(message.received_at, zone), None, list(message.media_urls),
+                message.suppressed_reason,
             )  # fmt: skip
         return cls(
             message.id, "outbound", message.author.value, message.body, message.status.value,

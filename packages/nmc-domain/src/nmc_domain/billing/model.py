@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -35,8 +35,8 @@ class BillingTerms:
     """How billing is enforced in this deployment.
 
     Without Stripe configured (self-hosting, `nmc dev`) nothing is enforced: every tenant is
-    entitled. A past-due subscription keeps its tenant entitled for `grace` after its period
-    ended (when the renewal failed), with a banner for the owner.
+    entitled. A past-due subscription keeps its tenant entitled for `grace` after it became
+    past due (the renewal's payment failed), with a banner for the owner.
     """
 
     enforced: bool = False
@@ -59,6 +59,10 @@ class Subscription:
     current_period_end: datetime | None
     cancel_at_period_end: bool
     updated_at: datetime
+    # When the status last changed (the mirror's clock): a past_due grace counts from it.
+    # (Not from the period end: Stripe moves the period on when the renewal invoice is made,
+    # before the payment fails.)
+    status_since: datetime | None = None
 
 
 @attrs.frozen
@@ -80,13 +84,13 @@ def entitlement(
     if status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
         assert subscription is not None
         if subscription.cancel_at_period_end and subscription.current_period_end is not None:
-            ends = subscription.current_period_end.strftime("%b %-d")
+            ends = subscription.current_period_end.astimezone(UTC).strftime("%b %-d")
             return Entitlement(True, f"Your plan ends on {ends}: renew it to keep texting back")
         return Entitlement(True)
     if status is SubscriptionStatus.PAST_DUE:
         assert subscription is not None
-        started = subscription.current_period_end or subscription.updated_at
-        until = started + terms.grace
+        started = subscription.status_since or subscription.updated_at
+        until = (started + terms.grace).astimezone(UTC)  # dates in UTC, whatever the session
         if now < until:
             return Entitlement(
                 True, f"Payment failed: update your card by {until.strftime('%b %-d')}"

@@ -275,15 +275,25 @@ async def sync_subscription(
         current = await uow.subscriptions.get(tenant_id, lock=RowLock.UPDATE)
         customer = customer_id or (None if current is None else current.customer_id)
         wanted = subscription_id or (None if current is None else current.subscription_id)
+        # The customer's newest subscription is Stripe's latest word: a late event about one
+        # it replaced (canceled, then subscribed again) must not bring the old one back.
         found: ProviderSubscription | None = None
-        if wanted is not None:
-            found = await gateway.subscription(wanted)
-        if found is None and customer is not None:
+        if customer is not None:
             found = await gateway.customer_subscription(customer)
+        if found is None and wanted is not None:
+            found = await gateway.subscription(wanted)
         now = await uow.now()
         if found is None:
             return current
         status = _status(found.status)
+        previous = None if current is None else current.status
+        # The status's start is kept while it holds (a row from before status_since: its last
+        # update), so a past_due grace never starts over with a sync that changed other fields.
+        since = (
+            (current.status_since or current.updated_at)
+            if current is not None and previous is status
+            else now
+        )
         mirror = Subscription(
             tenant_id=tenant_id,
             customer_id=found.customer_id,
@@ -293,11 +303,14 @@ async def sync_subscription(
             current_period_end=found.current_period_end,
             cancel_at_period_end=found.cancel_at_period_end,
             updated_at=now,
+            status_since=since,
         )
-        if current is not None and attrs.evolve(current, updated_at=now) == mirror:
+        if (
+            current is not None
+            and attrs.evolve(current, updated_at=now, status_since=since) == mirror
+        ):
             return current  # nothing changed: no write, no event
         await uow.subscriptions.save(mirror)
-        previous = None if current is None else current.status
         if previous is not status:
             await uow.outbox.add(
                 SubscriptionChanged(

@@ -32,6 +32,8 @@ subscriptions = Table(
     timestamp("current_period_end", nullable=True),
     Column("cancel_at_period_end", Boolean, nullable=False, server_default=text("false")),
     timestamp("updated_at", now=True),
+    # When the status last changed: a past_due grace counts from it.
+    timestamp("status_since", nullable=True),
     PrimaryKeyConstraint("tenant_id", name="bill_subscriptions_pkey"),
     UniqueConstraint("customer_id", name="bill_subscriptions_one_per_customer"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),

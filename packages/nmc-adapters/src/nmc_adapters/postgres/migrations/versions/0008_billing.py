@@ -53,6 +53,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        sa.Column("status_since", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.CheckConstraint(f"status IN {STATUSES}", name="subscription_status_known"),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("tenant_id", name="bill_subscriptions_pkey"),

@@ -14,7 +14,7 @@ from nmc_adapters.stripe import StripePaymentGateway
 from nmc_domain.billing.errors import PaymentProviderError
 from tests.support.fake_stripe import DEFAULT_PRICE_ID, FakeStripe
 
-SECRET_KEY = "sk_test_AcmePlumbingDoNotLeak4f9c2e"
+SECRET_KEY = "sk_test_AcmePlumbingDoNotLeak4f9c2e"  # pragma: allowlist secret
 TENANT = uuid.UUID("4f6d2f1e-3b7a-4c39-9a51-0d8e5b7c2a11")
 SUCCESS_URL = "https://app.acme-plumbing.example/billing?checkout=success"
 CANCEL_URL = "https://app.acme-plumbing.example/billing?checkout=cancel"

@@ -33,8 +33,8 @@ __all__ = [
     "signed_event",
 ]
 
-DEFAULT_SECRET_KEY = "sk_test_FakeStripeAcmePlumbing0000"
-DEFAULT_WEBHOOK_SECRET = "whsec_FakeStripeAcmePlumbing0000"
+DEFAULT_SECRET_KEY = "sk_test_FakeStripeAcmePlumbing0000"  # pragma: allowlist secret
+DEFAULT_WEBHOOK_SECRET = "whsec_FakeStripeAcmePlumbing0000"  # pragma: allowlist secret
 DEFAULT_PRICE_ID = "price_NmcMonthlyPlan"
 EVENT_API_VERSION = "2025-03-31.basil"  # the shapes below: period end on items, invoice.parent
 _MONTH = 30 * 86400

@@ -15,8 +15,8 @@ import stripe
 from nmc_adapters.stripe import StripeEvent, StripeWebhookVerifier, WebhookSignatureInvalid
 from tests.support.fake_stripe import FakeStripe, signed_event
 
-SECRET = "whsec_AcmePlumbingEndpointSecret0000"
-OTHER_SECRET = "whsec_SomebodyElsesEndpointSecret00"
+SECRET = "whsec_AcmePlumbingEndpointSecret0000"  # pragma: allowlist secret
+OTHER_SECRET = "whsec_SomebodyElsesEndpointSecret00"  # pragma: allowlist secret
 TENANT = "4f6d2f1e-3b7a-4c39-9a51-0d8e5b7c2a11"
 NOW = 1_767_000_000  # pinned clock (Unix seconds)
 SESSION = {

@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKeyConstraint,
     Integer,
     Table,
@@ -77,6 +78,8 @@ def sample_value(table: Table, column: Column[Any], row_id: UUID) -> Any:
         return True
     if isinstance(kind, Integer):
         return 1 + seed % 1000
+    if isinstance(kind, Float):
+        return 1.5 + seed % 1000
     if isinstance(kind, TIMESTAMP):
         # One day per row (so two rows' times never overlap), the row's own times in column
         # order (so start_at < end_at < blocked_until, as declared).

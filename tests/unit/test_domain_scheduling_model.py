@@ -423,6 +423,7 @@ def test_a_new_hold_claims_the_job_plus_its_buffer_until_it_expires() -> None:
         status=BookingStatus.HELD,
         expires_at=datetime(2025, 1, 6, 15, 15, tzinfo=UTC),
         conversation_id=conversation,
+        held_at=datetime(2025, 1, 6, 15, 0, tzinfo=UTC),
     )
     assert events == (
         AppointmentHeld(
@@ -490,6 +491,8 @@ def test_booking_a_live_hold_makes_an_appointment_at_the_price_with_one_event() 
         price_cents=18_900,
         currency="USD",
         idempotency_key="k-1",
+        held_at=datetime(2025, 1, 6, 15, 0, tzinfo=UTC),
+        booked_at=datetime(2025, 1, 6, 15, 14, tzinfo=UTC),
     )
     assert events == (
         AppointmentBooked(

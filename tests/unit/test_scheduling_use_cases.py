@@ -305,6 +305,7 @@ async def test_a_hold_then_a_booking_with_a_key_happens_once(shop: Shop) -> None
         price_cents=18_900,
         currency="USD",
         idempotency_key="key-1",
+        booked_at=jan(6, "09:14"),
     )
     assert shop.events() == [
         AppointmentHeld(

@@ -33,6 +33,7 @@ from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
 from nmc_worker.handlers import build_dead_letter_handlers, build_handlers, retry_policies
 from nmc_worker.ops_server import OpsServer
+from nmc_worker.reports import Reports
 from nmc_worker.retention import Retention
 from nmc_worker.worker import Job, Worker
 
@@ -62,6 +63,7 @@ class OpsOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     retention_every_seconds: float = 3600.0
+    reports_every_seconds: float = 3600.0
 
 
 def build_worker(
@@ -119,6 +121,7 @@ def build_worker(
         every_seconds=ops.retention_every_seconds,
     )
     jobs: list[Job] = [retention.run]
+    jobs.append(Reports(units, every_seconds=ops.reports_every_seconds).run)
     if ops.metrics_port is not None:
         server = OpsServer(
             metrics,

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from nmc_domain.telephony.ports import TelephonyUnitOfWork
+from nmc_domain.reporting.ports import ReportingUnitOfWork
 
 __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
 
-class UnitOfWork(TelephonyUnitOfWork, Protocol):
+class UnitOfWork(ReportingUnitOfWork, Protocol):
     """Every repository of every context, on one database transaction."""
 
 

@@ -10,6 +10,7 @@ from nmc_adapters.memory import (
     conversation,
     identity,
     messaging,
+    reporting,
     scheduling,
     shared,
     telephony,
@@ -32,6 +33,7 @@ CONTEXTS = tuple(
         billing,
         conversation,
         telephony,
+        reporting,
     )
 )
 TABLES = tuple(table for context in CONTEXTS for table in context.tables)

@@ -17,6 +17,7 @@ from nmc_adapters.postgres import (
     conversation,
     identity,
     messaging,
+    reporting,
     scheduling,
     shared,
     telephony,
@@ -36,6 +37,7 @@ CONTEXTS = (
     billing,
     conversation,
     telephony,
+    reporting,
 )
 
 

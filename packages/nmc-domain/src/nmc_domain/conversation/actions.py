@@ -13,6 +13,7 @@ from nmc_domain.catalog.model import ServiceItem
 from nmc_domain.conversation import texts
 from nmc_domain.conversation.assistant import Ask, Book, Decision, Handoff, Quote, Say
 from nmc_domain.conversation.events import HandoffRequested
+from nmc_domain.conversation.handoffs import new_handoff
 from nmc_domain.conversation.memory import Memory, Offer, Stage
 from nmc_domain.conversation.model import Conversation
 from nmc_domain.conversation.ports import ConversationUnitOfWork
@@ -130,6 +131,8 @@ async def _hand_off(
     now = await uow.now()
     memory = attrs.evolve(conversation.memory, stage=Stage.HANDED_OFF, offers=())
     handed = attrs.evolve(conversation.take_over(now), memory=memory)
+    if handed.status is not conversation.status:
+        await uow.handoffs.add(new_handoff(tenant.id, conversation.id, now, reason))
     await uow.outbox.add(HandoffRequested(tenant.id, conversation.id, reason))
     return Outcome(handed, texts.handed_off(tenant.name))
 

@@ -8,6 +8,7 @@ from uuid import UUID
 import attrs
 
 from nmc_domain.conversation.actions import release_offers
+from nmc_domain.conversation.handoffs import HANDOFF_BY_PERSON, new_handoff
 from nmc_domain.conversation.memory import Memory
 from nmc_domain.conversation.model import Conversation, ConversationStatus
 from nmc_domain.conversation.ports import ConversationUnitOfWork
@@ -73,10 +74,14 @@ async def _change(
         now = await uow.now()
         if move == "take_over":
             changed = conversation.take_over(now)
+            if changed != conversation:
+                handoff = new_handoff(tenant_id, conversation.id, now, HANDOFF_BY_PERSON)
+                await uow.handoffs.add(handoff)
         elif move == "release":
             # Back to the assistant with a clean slate: it asks about the job afresh.
             changed = conversation.release(now)
             if changed != conversation:
+                await uow.handoffs.release(tenant_id, conversation.id, now)
                 # The forgotten offers are no longer offered: free their times too.
                 await release_offers(uow, conversation)
                 changed = attrs.evolve(changed, memory=Memory(disclosed=changed.memory.disclosed))

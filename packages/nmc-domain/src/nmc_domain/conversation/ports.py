@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from nmc_domain.billing.ports import BillingUnitOfWork
+from nmc_domain.conversation.handoffs import HandoffRecord
 from nmc_domain.conversation.model import Conversation, ConversationStatus, OpenedBy
 from nmc_domain.conversation.settings import ConversationSettings
 from nmc_domain.messaging.ports import MessagingUnitOfWork
@@ -15,7 +16,12 @@ from nmc_domain.scheduling.ports import SchedulingUnitOfWork
 from nmc_domain.shared.pages import PageKey
 from nmc_domain.shared.ports import RowLock
 
-__all__ = ["ConversationRepository", "ConversationSettingsRepository", "ConversationUnitOfWork"]
+__all__ = [
+    "ConversationRepository",
+    "ConversationSettingsRepository",
+    "ConversationUnitOfWork",
+    "HandoffRepository",
+]
 
 
 class ConversationRepository(Protocol):
@@ -57,6 +63,22 @@ class ConversationSettingsRepository(Protocol):
     async def save(self, settings: ConversationSettings) -> None: ...
 
 
+class HandoffRepository(Protocol):
+    """Hand-offs to a person (`conversation_handoffs`), kept for reports."""
+
+    async def add(self, handoff: HandoffRecord) -> None: ...
+
+    async def release(self, tenant_id: UUID, conversation_id: UUID, at: datetime) -> int:
+        """End the conversation's hand-offs still running at `at`; returns how many."""
+        ...
+
+    async def of_conversation(
+        self, tenant_id: UUID, conversation_id: UUID
+    ) -> Sequence[HandoffRecord]:
+        """Oldest first."""
+        ...
+
+
 class ConversationUnitOfWork(
     MessagingUnitOfWork, SchedulingUnitOfWork, BillingUnitOfWork, Protocol
 ):
@@ -65,3 +87,4 @@ class ConversationUnitOfWork(
 
     conversations: ConversationRepository
     conversation_settings: ConversationSettingsRepository
+    handoffs: HandoffRepository

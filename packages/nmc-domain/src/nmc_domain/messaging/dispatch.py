@@ -229,6 +229,8 @@ async def _record(
                 message,
                 provider_sid=receipt.provider_sid,
                 status=advance_status(message.status, reported),
+                # Kept once set: a reconciled retry does not move the first acceptance.
+                accepted_at=message.accepted_at or await uow.now(),
                 # The provider has it: a note of an earlier give-up or review no longer holds.
                 error=None if reported not in FINAL_FAILURES else message.error,
             )

@@ -104,6 +104,8 @@ class OutboundMessage:
     send_attempted_at: datetime | None = None
     error: str | None = None
     author: Author = Author.TEXT_BACK
+    # When the provider first took it (our clock): a missed call's text-back latency ends here.
+    accepted_at: datetime | None = None
 
     @property
     def failed(self) -> bool:

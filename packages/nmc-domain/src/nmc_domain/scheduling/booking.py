@@ -59,6 +59,9 @@ class Booking:
     currency: str | None = None
     idempotency_key: str | None = None
     conversation_id: UUID | None = None
+    # When the hold was made (an offer) and when it became an appointment (reports count them).
+    held_at: datetime | None = None
+    booked_at: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -90,6 +93,7 @@ class Booking:
             price_cents=price_cents,
             currency=currency,
             idempotency_key=idempotency_key,
+            booked_at=now,
         )
         event = AppointmentBooked(
             self.tenant_id,
@@ -176,6 +180,7 @@ def new_hold(
         blocked_until=end + buffer,
         status=BookingStatus.HELD,
         expires_at=now + ttl,
+        held_at=now,
         conversation_id=conversation_id,
     )
     event = AppointmentHeld(tenant_id, hold.id, technician_id, item_id, start, end, now + ttl)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from nmc_adapters.postgres.schema import metadata, timestamp
 
-__all__ = ["conversation_settings", "conversations"]
+__all__ = ["conversation_handoffs", "conversation_settings", "conversations"]
 
 conversations = Table(
     "conversations",
@@ -62,4 +62,25 @@ conversation_settings = Table(
     PrimaryKeyConstraint("tenant_id", name="conversation_settings_pkey"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
     CheckConstraint("conversation_idle_hours BETWEEN 1 AND 720", name="idle_hours_range"),
+)
+
+# Each stretch of a conversation in a person's hands (reports time a person's first answer
+# from it): `at` the hand-off, `released_at` when it went back to the assistant.
+conversation_handoffs = Table(
+    "conversation_handoffs",
+    metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("conversation_id", UUID(as_uuid=True), nullable=False),
+    timestamp("at"),
+    Column("reason", Text, nullable=False),
+    timestamp("released_at", nullable=True),
+    PrimaryKeyConstraint("tenant_id", "id", name="conversation_handoffs_pkey"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(
+        ["tenant_id", "conversation_id"],
+        ["conversations.tenant_id", "conversations.id"],
+        ondelete="CASCADE",
+    ),
+    Index("conversation_handoffs_by_conversation", "tenant_id", "conversation_id", "at"),
 )

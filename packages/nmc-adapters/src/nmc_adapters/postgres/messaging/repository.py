@@ -58,7 +58,10 @@ _SAVE = compiled(
     update(messages)
     .where(messages.c.tenant_id == bindparam("tenant_id"), messages.c.id == bindparam("id"))
     .values(
-        {c: bindparam(c) for c in ("status", "provider_sid", "send_attempted_at", "error")}
+        {
+            c: bindparam(c)
+            for c in ("status", "provider_sid", "send_attempted_at", "error", "accepted_at")
+        }
         | {"updated_at": func.now()}
     )
 )

@@ -31,6 +31,8 @@ messages = Table(
     Column("status", Text, nullable=False),
     Column("provider_sid", Text),
     timestamp("send_attempted_at", nullable=True),
+    # When the provider first took an outbound text (a text-back's latency ends here).
+    timestamp("accepted_at", nullable=True),
     Column("error", Text),
     timestamp("created_at"),
     timestamp("updated_at", now=True),

@@ -252,6 +252,7 @@ _BOOKING_SAVE = compiled(
                 "price_cents",
                 "currency",
                 "idempotency_key",
+                "booked_at",
             )
         }
         | {"updated_at": func.now()}

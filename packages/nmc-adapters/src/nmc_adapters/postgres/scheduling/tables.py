@@ -147,6 +147,9 @@ bookings = Table(
     Column("currency", Text),
     Column("idempotency_key", Text),
     Column("conversation_id", UUID(as_uuid=True)),
+    # When the hold was made and when it became an appointment (reports count them then).
+    timestamp("held_at", nullable=True),
+    timestamp("booked_at", nullable=True),
     timestamp("created_at", now=True),
     timestamp("updated_at", now=True),
     PrimaryKeyConstraint("tenant_id", "id", name="bookings_pkey"),

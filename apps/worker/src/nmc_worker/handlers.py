@@ -23,6 +23,7 @@ from nmc_domain.messaging.dispatch import (
 )
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.ports import SmsSender
+from nmc_domain.reporting.use_cases import recompute_booking_day
 from nmc_domain.scheduling.events import (
     AppointmentBooked,
     AppointmentCanceled,
@@ -133,6 +134,17 @@ def build_handlers(
             status=event.status,
         )
 
+    async def appointment_canceled(event: DomainEvent) -> None:
+        # Its booking day's bookings and recovered revenue change, however long ago it was.
+        assert isinstance(event, AppointmentCanceled)
+        rows = await recompute_booking_day(new_uow, event.tenant_id, event.appointment_id)
+        log.info(
+            "reports.booking_day_recomputed",
+            tenant_id=str(event.tenant_id),
+            appointment_id=str(event.appointment_id),
+            rows=len(rows),
+        )
+
     return {
         SubscriptionSyncRequested: subscription_sync,
         SubscriptionChanged: subscription_changed,
@@ -142,7 +154,7 @@ def build_handlers(
         CatalogUpdated: acknowledged,
         AppointmentHeld: acknowledged,
         AppointmentBooked: acknowledged,
-        AppointmentCanceled: acknowledged,
+        AppointmentCanceled: appointment_canceled,
         AppointmentRescheduled: acknowledged,
         HandoffRequested: handoff,
         ConversationIdleCheck: idle_check,

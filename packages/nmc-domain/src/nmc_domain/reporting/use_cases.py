@@ -31,6 +31,7 @@ __all__ = [
     "MAX_REPORT_DAYS",
     "RECENT_DAYS",
     "daily_report",
+    "recompute_booking_day",
     "recompute_day",
     "recompute_recent",
     "summarize",
@@ -62,9 +63,19 @@ async def recompute_day(
 ) -> Sequence[DailyRow]:
     """Derive and store the episodes of the conversations active that tenant-local day, then
     replace the day's rows; returns them. Running it again gives the same rows."""
+    rows, _ = await _recompute(uow, tenant_id, day, settings)
+    return rows
+
+
+async def _recompute(
+    uow: ReportingUnitOfWork, tenant_id: UUID, day: date, settings: ReportingSettings
+) -> tuple[Sequence[DailyRow], set[date]]:
+    """The day's rows, and the earlier days whose episodes ended on this day (a reply days
+    after the contact wrote): their rows must be recomputed too."""
     async with uow:
         await uow.bind_tenant(tenant_id)
-        start, end = day_bounds(day, await _zone(uow, tenant_id))
+        zone = await _zone(uow, tenant_id)
+        start, end = day_bounds(day, zone)
         activity = await uow.reports.activity(tenant_id, start, end)
         found = [e for timeline in activity.timelines for e in episodes_of(tenant_id, timeline)]
         await uow.reports.add_episodes(found)
@@ -72,7 +83,12 @@ async def recompute_day(
         rows = daily_rows(day, start, end, stored, activity, settings)
         await uow.reports.save_days(tenant_id, rows)
         await uow.commit()
-        return rows
+    earlier = {
+        local_day(e.started_at, zone)
+        for e in found
+        if e.started_at < start and start <= e.ended_at < end
+    }
+    return rows, earlier
 
 
 async def recompute_recent(
@@ -82,18 +98,63 @@ async def recompute_recent(
     settings: ReportingSettings = _DEFAULTS,
 ) -> int:
     """For every tenant: today so far and the three days before, in the tenant's zone (each
-    day its own transaction); returns how many rows were written."""
+    day its own transaction), and any earlier day whose episode got its reply in that window;
+    returns how many rows were written.
+
+    A tenant whose recompute fails does not hold the others up: the rest are recomputed, then
+    the first failure is raised (the job logs it and tries again next round)."""
     async with new_uow() as uow:
         tenant_ids = await uow.reports.tenant_ids()
     written = 0
+    failure: Exception | None = None
     for tenant_id in tenant_ids:
-        async with new_uow() as uow:
-            await uow.bind_tenant(tenant_id)
-            today = local_day(now, await _zone(uow, tenant_id))
-        for back in range(RECENT_DAYS, -1, -1):
-            day = today - timedelta(days=back)
-            written += len(await recompute_day(new_uow(), tenant_id, day, settings=settings))
+        try:
+            written += await _recompute_tenant(new_uow, tenant_id, now, settings)
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     return written
+
+
+async def _recompute_tenant(
+    new_uow: ReportingUnitOfWorkFactory,
+    tenant_id: UUID,
+    now: datetime,
+    settings: ReportingSettings,
+) -> int:
+    async with new_uow() as uow:
+        await uow.bind_tenant(tenant_id)
+        today = local_day(now, await _zone(uow, tenant_id))
+    recent = [today - timedelta(days=back) for back in range(RECENT_DAYS, -1, -1)]
+    written = 0
+    late: set[date] = set()
+    for day in recent:
+        rows, earlier = await _recompute(new_uow(), tenant_id, day, settings)
+        written += len(rows)
+        late |= earlier
+    for day in sorted(late - set(recent)):
+        written += len(await recompute_day(new_uow(), tenant_id, day, settings=settings))
+    return written
+
+
+async def recompute_booking_day(
+    new_uow: ReportingUnitOfWorkFactory,
+    tenant_id: UUID,
+    booking_id: UUID,
+    *,
+    settings: ReportingSettings = _DEFAULTS,
+) -> Sequence[DailyRow]:
+    """Recompute the day a booking was made on (its cancellation, however late, leaves that
+    day's bookings and recovered revenue); nothing when it never was booked."""
+    async with new_uow() as uow:
+        await uow.bind_tenant(tenant_id)
+        booking = await uow.bookings.get(tenant_id, booking_id)
+        zone = await _zone(uow, tenant_id)
+    if booking is None or booking.booked_at is None:
+        return ()
+    day = local_day(booking.booked_at, zone)
+    return await recompute_day(new_uow(), tenant_id, day, settings=settings)
 
 
 def _check_range(first: date, last: date) -> None:

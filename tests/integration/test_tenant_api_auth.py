@@ -529,6 +529,11 @@ EXPECTED_ERRORS = {
     ("/v1/opt-outs", "get"): {"401", "403", "422"},
     ("/v1/compliance", "get"): {"401", "403"},
     ("/v1/compliance/registration", "post"): {"401", "403", "422"},
+    ("/v1/billing", "get"): {"401", "403", "404"},
+    ("/v1/billing/checkout", "post"): {"401", "403", "404", "502"},
+    ("/v1/billing/portal", "post"): {"401", "403", "404", "502"},
+    ("/v1/reports/daily", "get"): {"401", "403", "422"},
+    ("/v1/reports/summary", "get"): {"401", "403", "422"},
 }
 
 

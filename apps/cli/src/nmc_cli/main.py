@@ -11,6 +11,7 @@ from nmc_cli import billing, db, replay, simulate
 from nmc_cli.bootstrap import quiet_logging
 from nmc_cli.chat import chat
 from nmc_cli.dev import dev
+from nmc_cli.report import report
 from nmc_cli.tenants import compliance_app, tenant_app
 from nmc_cli.users import token_app, user_app
 
@@ -31,6 +32,7 @@ app.add_typer(replay.app, name="replay")
 app.add_typer(billing.app, name="billing")
 app.command()(dev)
 app.command()(chat)
+app.command()(report)
 
 _PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 

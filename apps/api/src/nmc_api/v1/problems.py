@@ -129,15 +129,31 @@ def field_of(key: str, message: str) -> str:
     return key or "body"
 
 
+def _sent_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The handler's argument names that clients send under another name (`first` is `from`)."""
+    handler = request.scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    if signature is None:
+        return {}
+    names: dict[str, str] = {}
+    for argument, definition in signature.parameters.items():
+        sent = getattr(definition.kwarg_definition, "name", None)
+        if isinstance(sent, str) and sent:
+            names[argument] = sent
+    return names
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     """Litestar's decoding errors (wrong type, missing or unknown field) as 422 naming it."""
     entries = [e for e in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(e, dict)]
+    sent = _sent_names(request)
     fields = [
         FieldError(
-            field_of(str(e.get("key") or ""), str(e.get("message", ""))),
+            field_of(sent.get(key, key), str(e.get("message", ""))),
             explain(str(e.get("message", "invalid"))),
         )
         for e in entries
+        for key in [str(e.get("key") or "")]
     ] or [FieldError(field_of("", exc.detail), exc.detail)]
     detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
     return problem_response(request, 422, detail, fields)

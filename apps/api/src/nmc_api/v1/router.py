@@ -15,6 +15,7 @@ from nmc_api.v1.conversations import conversation_routes
 from nmc_api.v1.options import options_routes
 from nmc_api.v1.people import people_routes
 from nmc_api.v1.problems import PROBLEM_HANDLERS
+from nmc_api.v1.reports import report_routes
 from nmc_api.v1.schedule_setup import setup_routes
 
 __all__ = ["v1_router"]
@@ -29,6 +30,7 @@ def v1_router() -> Router:
         *conversation_routes,
         *compliance_routes,
         *billing_routes,
+        *report_routes,
     ]
     return Router(
         path="/v1",

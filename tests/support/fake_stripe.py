@@ -9,19 +9,18 @@ import contextlib
 import json
 import re
 import secrets
-import socket
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 import stripe
+
+from tests.support.http_fake import FakeServer, ServedFake
 
 __all__ = [
     "DEFAULT_PRICE_ID",
@@ -92,28 +91,10 @@ class _Refusal(Exception):
         self.status, self.message, self.code, self.more = status, message, code, more
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeStripe
-    open_sockets: set[socket.socket]  # so stop() can end threads idling on keep-alive
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.open_sockets.add(request)
-        super().process_request(request, client_address)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        self.open_sockets.discard(request)
-        super().shutdown_request(request)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
     disable_nagle_algorithm = True
-    server: _Server
+    server: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -136,12 +117,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class FakeStripe:
+class FakeStripe(ServedFake):
     """Checkout Sessions, Portal sessions, customers and subscriptions, as Stripe answers them.
 
     `period_end_on_items` picks the subscription shape: True is API versions from 2025-03-31
     on (current_period_end on each item), False the older one (on the subscription).
     """
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -154,7 +137,7 @@ class FakeStripe:
     ) -> None:
         self.secret_key, self.price_ids = secret_key, price_ids
         self.period_end_on_items = period_end_on_items
-        self._address = (host, port)
+        super().__init__(host, port)
         self._lock = threading.Lock()
         self._faults: collections.deque[int] = collections.deque()
         self._requests: list[FakeRequest] = []
@@ -166,45 +149,8 @@ class FakeStripe:
         self._order: dict[str, int] = {}  # subscription id -> creation order (ties in `created`)
         # Idempotency-Key -> (method and path, params, status, answer)
         self._idempotent: dict[str, tuple[str, Mapping[str, Any], int, dict[str, Any]]] = {}
-        self._server: _Server | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        server = _Server(self._address, _Handler)
-        server.fake, server.open_sockets = self, set()
-        loop = {"poll_interval": 0.05}
-        threading.Thread(target=server.serve_forever, kwargs=loop, daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        for sock in list(server.open_sockets):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeStripe is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     # --- what tests script --------------------------------------------------------------------
 

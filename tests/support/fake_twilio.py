@@ -10,18 +10,17 @@ import contextlib
 import email.utils
 import json
 import secrets
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import attrs
+
+from tests.support.http_fake import FakeServer, ServedFake
 
 __all__ = ["FakeMessage", "FakeTwilio"]
 
@@ -80,30 +79,10 @@ class _Fault:
     seconds: float = 0.0
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # a benchmark's burst must not overflow the listen backlog
-    fake: FakeTwilio
-    open_sockets: set[socket.socket]  # so stop() can end threads idling on keep-alive
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.open_sockets.add(request)
-        super().process_request(request, client_address)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout, drop, stop()) is expected here, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        self.open_sockets.discard(request)
-        super().shutdown_request(request)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-    server: _Server
+    server: FakeServer
     received_ns = 0
 
     def parse_request(self) -> bool:
@@ -134,8 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.reply(status, {"code": code, "message": text, "more_info": more, "status": status})
 
 
-class FakeTwilio:
+class FakeTwilio(ServedFake):
     """Twilio's Messages API for tests and benchmarks; injected faults apply to sends only."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -147,51 +128,14 @@ class FakeTwilio:
         on_message: Callable[[FakeMessage], None] | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
-        self._address, self._on_message = (host, port), on_message
+        super().__init__(host, port)
+        self._on_message = on_message
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._expected_auth = f"Basic {credentials}"
         self._lock = threading.Condition()
         self._messages: list[FakeMessage] = []
         self._faults: collections.deque[_Fault] = collections.deque()
         self._requests: collections.Counter[str] = collections.Counter()
-        self._server: _Server | None = None
-
-    def start(self) -> Self:
-        server = _Server(self._address, _Handler)
-        server.fake, server.open_sockets = self, set()
-        # A short poll interval makes stop() quick: shutdown() waits for the loop to notice.
-        loop = {"poll_interval": 0.05}
-        threading.Thread(target=server.serve_forever, kwargs=loop, daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        for sock in list(server.open_sockets):
-            with contextlib.suppress(OSError):  # already closed by its client
-                sock.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeTwilio is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """The next n sends answer `status` and are not recorded."""

@@ -14,6 +14,7 @@ from nmc_adapters.logs import configure_logging
 from nmc_adapters.metrics import Metrics
 from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
 from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
+from nmc_adapters.providers import stripe_gateway
 from nmc_adapters.settings import (
     Settings,
     SettingsError,
@@ -21,7 +22,11 @@ from nmc_adapters.settings import (
     require,
     require_jwt_key,
 )
-from nmc_adapters.stripe import StripeNotices, StripePaymentGateway, StripeWebhookVerifier
+from nmc_adapters.stripe import (
+    StripeNotices,
+    StripePaymentGateway,
+    StripeWebhookVerifier,
+)
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
@@ -95,11 +100,7 @@ def build_deps(
         )
         secret = require(settings.stripe_webhook_secret, "NMC_STRIPE_WEBHOOK_SECRET")
         stripe_events = StripeNotices(StripeWebhookVerifier(secret))
-        payments = payments or StripePaymentGateway(
-            secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
-            price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
-            api_base=settings.stripe_api_base,
-        )
+        payments = payments or stripe_gateway(settings)
 
     async def ready() -> bool:
         return await is_reachable(engine)

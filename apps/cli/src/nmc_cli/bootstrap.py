@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
 from psycopg import OperationalError as PgOperationalError
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.auth import mint_token
 from nmc_adapters.logs import configure_logging
@@ -17,14 +19,13 @@ from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgOutboxAdmin, PgUnitOfWork, create_engine
 from nmc_adapters.postgres.embedded import PostgresUnavailable
 from nmc_adapters.postgres.roles import AppRoleGrant, GrantRefused, grant_app_role
+from nmc_adapters.providers import stripe_gateway
 from nmc_adapters.settings import (
     JWT_KEY_SOURCES,
     Settings,
     SettingsError,
     load_settings,
-    require,
 )
-from nmc_adapters.stripe import StripePaymentGateway
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.shared.ports import OutboxAdmin
@@ -149,30 +150,37 @@ def phone_parser() -> PhoneNumberParser:
     return LibPhoneNumbers()
 
 
-async def with_uow(database_url: str, use: Callable[[UnitOfWorkFactory], Awaitable[T]]) -> T:
-    """Run `use` with units of work on a short-lived engine (billing enforced as configured)."""
-    terms = _settings(os.environ).billing_terms()
+@asynccontextmanager
+async def _units(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A short-lived engine; a database that cannot be reached is a one-line CliError."""
     engine = create_engine(database_url, pool_size=2)
     try:
-        return await use(lambda: PgUnitOfWork(engine, billing_terms=terms))
+        yield engine
     except OperationalError as exc:
         raise CliError(f"cannot reach the database: {exc.orig}") from None
     finally:
         await engine.dispose()
+
+
+def _factory(engine: AsyncEngine, settings: Settings) -> UnitOfWorkFactory:
+    terms = settings.billing_terms()  # billing enforced as configured
+    return lambda: PgUnitOfWork(engine, billing_terms=terms)
+
+
+async def with_uow(database_url: str, use: Callable[[UnitOfWorkFactory], Awaitable[T]]) -> T:
+    """Run `use` with units of work on a short-lived engine (billing enforced as configured)."""
+    settings = _settings(os.environ)
+    async with _units(database_url) as engine:
+        return await use(_factory(engine, settings))
 
 
 async def with_outbox_admin(
     database_url: str, use: Callable[[OutboxAdmin, UnitOfWorkFactory], Awaitable[T]]
 ) -> T:
     """Run `use` with the outbox's operator view and units of work (`nmc replay`)."""
-    terms = _settings(os.environ).billing_terms()
-    engine = create_engine(database_url, pool_size=2)
-    try:
-        return await use(PgOutboxAdmin(engine), lambda: PgUnitOfWork(engine, billing_terms=terms))
-    except OperationalError as exc:
-        raise CliError(f"cannot reach the database: {exc.orig}") from None
-    finally:
-        await engine.dispose()
+    settings = _settings(os.environ)
+    async with _units(database_url) as engine:
+        return await use(PgOutboxAdmin(engine), _factory(engine, settings))
 
 
 async def with_billing(
@@ -180,25 +188,17 @@ async def with_billing(
 ) -> T:
     """Run `use` with units of work that enforce billing and the Stripe gateway."""
     settings = _settings(os.environ)
-    if not settings.stripe_configured:
+    gateway = stripe_gateway(settings)
+    if gateway is None:
         raise CliError(
             "billing is not configured: set NMC_STRIPE_SECRET_KEY, NMC_STRIPE_WEBHOOK_SECRET "
             "and NMC_STRIPE_PRICE_ID"
         )
-    terms = settings.billing_terms()
-    gateway = StripePaymentGateway(
-        secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
-        price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
-        api_base=settings.stripe_api_base,
-    )
-    engine = create_engine(database_url, pool_size=2)
     try:
-        return await use(lambda: PgUnitOfWork(engine, billing_terms=terms), gateway)
-    except OperationalError as exc:
-        raise CliError(f"cannot reach the database: {exc.orig}") from None
+        async with _units(database_url) as engine:
+            return await use(_factory(engine, settings), gateway)
     finally:
         await gateway.aclose()
-        await engine.dispose()
 
 
 def dev_postgres(home: Path) -> EmbeddedPostgres:

@@ -22,6 +22,7 @@ from nmc_adapters.postgres import (
     libpq_url,
 )
 from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
+from nmc_adapters.providers import stripe_gateway
 from nmc_adapters.settings import Settings, SettingsError, load_settings, require
 from nmc_adapters.stripe import StripePaymentGateway
 from nmc_adapters.twilio.sms import TwilioSmsSender
@@ -99,7 +100,7 @@ def build_worker(
         )
     terms = settings.billing_terms()
     units = new_uow or (lambda: PgUnitOfWork(engine, billing_terms=terms))
-    payments = payments or _payments(settings)
+    payments = payments or stripe_gateway(settings)
 
     def sent(message: OutboundMessage, seconds: float) -> None:
         if message.author is Author.TEXT_BACK:
@@ -140,16 +141,6 @@ def build_worker(
         await engine.dispose()
 
     return Worker(dispatcher=dispatcher, start=wakeups.start, close=close, jobs=jobs)
-
-
-def _payments(settings: Settings) -> PaymentGateway | None:
-    if not settings.stripe_configured:
-        return None
-    return StripePaymentGateway(
-        secret_key=require(settings.stripe_secret_key, "NMC_STRIPE_SECRET_KEY"),
-        price_id=require(settings.stripe_price_id, "NMC_STRIPE_PRICE_ID"),
-        api_base=settings.stripe_api_base,
-    )
 
 
 def _serving(server: OpsServer) -> Job:

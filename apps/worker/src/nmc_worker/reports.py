@@ -1,9 +1,9 @@
 """Reports: the worker recomputes each tenant's recent days at start and then every hour.
 
-Every run recomputes today so far and the three days before it in each tenant's zone, so the
-nightly rule ("yesterday and the two days before, each night in the tenant's zone") is met
-whatever the zone, and a late event (a booking, a cancellation, a text-back accepted late)
-reaches its own day within the hour without an event handler of its own.
+Every run recomputes today so far and the three days before it in each tenant's zone (and any
+earlier day whose episode got its reply in that window), so the nightly rule ("yesterday and the
+two days before, each night in the tenant's zone") is met whatever the zone. A cancellation
+recomputes its booking's day through its own event handler, however old that day is.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import structlog
 
 from nmc_domain.reporting.ports import ReportingUnitOfWorkFactory
 from nmc_domain.reporting.use_cases import recompute_recent
+from nmc_worker.worker import every
 
 __all__ = ["Reports"]
 
@@ -39,13 +40,7 @@ class Reports:
         return await recompute_recent(self.new_uow, self.clock())
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                rows = await self.recompute_once()
-                log.info("reports.recomputed", rows=rows)
-            except Exception as exc:  # the database may be away; the next round tries again
-                log.error("reports.failed", error=f"{type(exc).__name__}: {exc}")
-            try:
-                await asyncio.wait_for(stop.wait(), self.every_seconds)
-            except TimeoutError:
-                continue
+        await every(stop, self.every_seconds, self._round, failed="reports.failed")
+
+    async def _round(self) -> None:
+        log.info("reports.recomputed", rows=await self.recompute_once())

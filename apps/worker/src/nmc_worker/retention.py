@@ -10,6 +10,7 @@ import attrs
 import structlog
 
 from nmc_domain.shared.ports import OutboxAdmin
+from nmc_worker.worker import every
 
 __all__ = ["Retention"]
 
@@ -46,14 +47,9 @@ class Retention:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Purge now and then every `every_seconds` until `stop` (errors are logged, retried)."""
-        while not stop.is_set():
-            try:
-                outbox, webhooks = await self.purge_once()
-                if outbox or webhooks:
-                    log.info("retention.purged", outbox_rows=outbox, webhook_events=webhooks)
-            except Exception as exc:  # the database may be away; the next round tries again
-                log.error("retention.failed", error=f"{type(exc).__name__}: {exc}")
-            try:
-                await asyncio.wait_for(stop.wait(), self.every_seconds)
-            except TimeoutError:
-                continue
+        await every(stop, self.every_seconds, self._round, failed="retention.failed")
+
+    async def _round(self) -> None:
+        outbox, webhooks = await self.purge_once()
+        if outbox or webhooks:
+            log.info("retention.purged", outbox_rows=outbox, webhook_events=webhooks)

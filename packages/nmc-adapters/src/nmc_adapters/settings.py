@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -82,6 +83,27 @@ class Settings:
     app_base_url: str | None = attrs.field(default=None, repr=_url_repr)
     # A past_due subscription stays entitled this many days (with a banner for the owner).
     billing_grace_days: int = 7
+    # A Fernet key: provider tokens at rest (and OAuth states, web sessions) are sealed with it.
+    secret_key: str | None = attrs.field(default=None, repr=False)
+    # Google Calendar (per technician) and Jobber (per tenant): both id and secret, or neither.
+    google_client_id: str | None = None
+    google_client_secret: str | None = attrs.field(default=None, repr=False)
+    google_api_base: str = attrs.field(default="https://www.googleapis.com", repr=_url_repr)
+    google_oauth_base: str = attrs.field(default="https://accounts.google.com", repr=_url_repr)
+    jobber_client_id: str | None = None
+    jobber_client_secret: str | None = attrs.field(default=None, repr=False)
+    jobber_api_base: str = attrs.field(default="https://api.getjobber.com", repr=_url_repr)
+    jobber_oauth_base: str = attrs.field(default="https://api.getjobber.com", repr=_url_repr)
+
+    @property
+    def google_configured(self) -> bool:
+        """True when Google's client id and secret are set (NMC_SECRET_KEY then is too)."""
+        return self.google_client_id is not None and self.google_client_secret is not None
+
+    @property
+    def jobber_configured(self) -> bool:
+        """True when Jobber's client id and secret are set (NMC_SECRET_KEY then is too)."""
+        return self.jobber_client_id is not None and self.jobber_client_secret is not None
 
     @property
     def stripe_configured(self) -> bool:
@@ -186,6 +208,21 @@ def _prefixed(what: str, *prefixes: str):  # type: ignore[no-untyped-def]
     return check
 
 
+def _fernet_key(name: str, value: str) -> str:
+    # Fernet.generate_key(): 32 bytes, URL-safe base64 (44 characters with the padding).
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32 or len(value.strip()) != 44:
+        raise SettingsError(
+            f"{name} is malformed: expected a Fernet key (32 bytes, URL-safe base64, 44 "
+            'characters), e.g. from python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
+        )
+    return value.strip()
+
+
 def _integer(low: int, high: int):  # type: ignore[no-untyped-def]
     def check(name: str, value: str) -> int:
         if not _DIGITS.fullmatch(value.strip()):  # int() would also take "1_0" or "+7"
@@ -233,6 +270,15 @@ _CHECKS = {
     "NMC_STRIPE_API_BASE": ("stripe_api_base", _url),
     "NMC_APP_BASE_URL": ("app_base_url", _url),
     "NMC_BILLING_GRACE_DAYS": ("billing_grace_days", _integer(0, 60)),
+    "NMC_SECRET_KEY": ("secret_key", _fernet_key),
+    "NMC_GOOGLE_CLIENT_ID": ("google_client_id", _token),
+    "NMC_GOOGLE_CLIENT_SECRET": ("google_client_secret", _token),
+    "NMC_GOOGLE_API_BASE": ("google_api_base", _url),
+    "NMC_GOOGLE_OAUTH_BASE": ("google_oauth_base", _url),
+    "NMC_JOBBER_CLIENT_ID": ("jobber_client_id", _token),
+    "NMC_JOBBER_CLIENT_SECRET": ("jobber_client_secret", _token),
+    "NMC_JOBBER_API_BASE": ("jobber_api_base", _url),
+    "NMC_JOBBER_OAUTH_BASE": ("jobber_oauth_base", _url),
 }
 # Billing needs all three or none: half a Stripe setup would take money without a mirror (no
 # webhook secret) or fail every checkout (no price).
@@ -240,6 +286,19 @@ _STRIPE_GROUP = (
     ("NMC_STRIPE_SECRET_KEY", "stripe_secret_key"),
     ("NMC_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
     ("NMC_STRIPE_PRICE_ID", "stripe_price_id"),
+)
+# A calendar provider's client needs its secret, and the tokens it gets need NMC_SECRET_KEY.
+_CALENDAR_GROUPS = (
+    (
+        ("NMC_GOOGLE_CLIENT_ID", "google_client_id"),
+        ("NMC_GOOGLE_CLIENT_SECRET", "google_client_secret"),
+        ("NMC_SECRET_KEY", "secret_key"),
+    ),
+    (
+        ("NMC_JOBBER_CLIENT_ID", "jobber_client_id"),
+        ("NMC_JOBBER_CLIENT_SECRET", "jobber_client_secret"),
+        ("NMC_SECRET_KEY", "secret_key"),
+    ),
 )
 
 
@@ -257,13 +316,17 @@ def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Set
     if console not in _TRUE | _FALSE:
         raise SettingsError("NMC_SMS_CONSOLE is malformed: expected 1 or 0")
     values["sms_console"] = console in _TRUE
-    _check_stripe_group(values)
+    for group in (_STRIPE_GROUP, *_CALENDAR_GROUPS):
+        _check_group(values, group)
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _check_stripe_group(values: Mapping[str, object]) -> None:
-    given = [name for name, field in _STRIPE_GROUP if field in values]
-    missing = [name for name, field in _STRIPE_GROUP if field not in values]
+def _check_group(values: Mapping[str, object], group: Sequence[tuple[str, str]]) -> None:
+    """All of `group` or none of it; its last member alone (NMC_SECRET_KEY for the calendar
+    groups, which the web sessions use too) does not start a group."""
+    starters = group if group is _STRIPE_GROUP else group[:-1]
+    given = [name for name, field in starters if field in values]
+    missing = [name for name, field in group if field not in values]
     if given and missing:
         verb = "is" if len(missing) == 1 else "are"
         raise SettingsError(

@@ -47,8 +47,12 @@ technicians = Table(
     Column("hours", JSONB),
     timestamp("created_at", now=True),
     timestamp("updated_at", now=True),
+    # Lower-cased; how an external calendar's people (Jobber's assigned users) map to ours.
+    Column("email", Text),
     PrimaryKeyConstraint("tenant_id", "id", name="technicians_pkey"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+    CheckConstraint("email = lower(email) AND length(email) <= 254", name="technician_email_lower"),
+    UniqueConstraint("tenant_id", "email", name="technicians_one_per_email"),
 )
 
 # The tenant's weekly hours: [[weekday, start minute, end minute], ...] (none: closed).

@@ -190,6 +190,40 @@ async def test_a_saved_technician_changes_name_active_items_and_hours(schedule: 
     )
 
 
+async def test_technicians_are_found_by_email_and_an_email_is_one_technicians(
+    schedule: Schedule,
+) -> None:
+    tenant_id = schedule.tenant.id
+    dana = attrs.evolve(schedule.dana, email="dana@acme.test")
+    await schedule.run(lambda uow: uow.technicians.save(dana))
+    ava = Technician(uuid.uuid4(), tenant_id, "Ava Kim", active=False, email="ava@acme.test")
+    await schedule.run(lambda uow: uow.technicians.add(ava))
+
+    found = await schedule.run(
+        lambda uow: uow.technicians.by_emails(
+            tenant_id, ["AVA@acme.test", "dana@acme.test", "nobody@acme.test"]
+        ),
+        commit=False,
+    )
+    assert sorted(found, key=lambda t: t.name) == [ava, dana]
+    none = await schedule.run(lambda uow: uow.technicians.by_emails(tenant_id, []), commit=False)
+    assert list(none) == []
+
+    twin = Technician(uuid.uuid4(), tenant_id, "Dana Twin", email="dana@acme.test")
+    with pytest.raises(Conflict) as added:
+        await schedule.run(lambda uow: uow.technicians.add(twin))
+    assert added.value.field == "email"
+    with pytest.raises(Conflict) as saved:
+        await schedule.run(
+            lambda uow: uow.technicians.save(attrs.evolve(schedule.ruiz, email="ava@acme.test"))
+        )
+    assert saved.value.field == "email"
+    kept = await schedule.run(
+        lambda uow: uow.technicians.get(tenant_id, schedule.ruiz.id), commit=False
+    )
+    assert kept == schedule.ruiz
+
+
 async def test_technicians_come_by_name_then_id_in_pages(schedule: Schedule) -> None:
     tenant_id = schedule.tenant.id
     twins = sorted(

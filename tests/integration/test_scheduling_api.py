@@ -124,7 +124,37 @@ async def test_a_technician_can_do_every_item_until_told_otherwise(shop: Shop) -
         "active": True,
         "item_ids": None,
         "hours": None,
+        "email": None,
     }
+
+
+async def test_a_technicians_email_is_stored_lower_cased_unique_and_can_be_cleared(
+    shop: Shop,
+) -> None:
+    added = await shop.owner.post("/v1/technicians", {"name": "Ava Kim", "email": " Ava@ACME.test "})
+    assert added.status_code == 201, added.text
+    assert added.json()["email"] == "ava@acme.test"
+
+    twin = await shop.owner.post("/v1/technicians", {"name": "Ava Two", "email": "ava@acme.test"})
+    body = problem(twin, 409)
+    assert "email" in body["detail"]
+    taken = await shop.owner.patch(
+        f"/v1/technicians/{shop.technician['id']}", {"email": "AVA@acme.test"}
+    )
+    problem(taken, 409)
+    bad = await shop.owner.post("/v1/technicians", {"name": "Bad", "email": "not-an-email"})
+    problem(bad, 422, "email")
+
+    path = f"/v1/technicians/{shop.technician['id']}"
+    set_ = await shop.owner.patch(path, {"email": "dana@acme.test"})
+    assert set_.json()["email"] == "dana@acme.test"
+    kept = await shop.owner.patch(path, {"name": "Dana R."})
+    assert kept.json()["email"] == "dana@acme.test"
+    cleared = await shop.owner.patch(path, {"email": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["email"] is None
+    listed = (await shop.owner.get("/v1/technicians")).json()["items"]
+    assert {t["name"]: t["email"] for t in listed} == {"Ava Kim": "ava@acme.test", "Dana R.": None}
 
 
 async def test_business_hours_round_trip_in_weekday_order(shop: Shop) -> None:

@@ -57,13 +57,18 @@ async def get_technicians(
     return TechnicianList([TechnicianOut.of(t) for t in page.items], encode_cursor(page.next_after))
 
 
-@post("/technicians", opt=OWNER, responses=errors(403, 413), summary="Add a technician (OWNER)")
+@post(
+    "/technicians",
+    opt=OWNER,
+    responses=errors(403, 409, 413),
+    summary="Add a technician (OWNER); 409 when another technician has the email",
+)
 async def post_technician(
     request: AnyRequest, principal: Caller, deps: Deps, data: JSONBody[TechnicianIn]
 ) -> TechnicianOut:
     data = await strictly(request, TechnicianIn)
     technician = await add_technician(
-        deps.new_uow(), principal, name=data.name, item_ids=data.item_ids
+        deps.new_uow(), principal, name=data.name, item_ids=data.item_ids, email=data.email
     )
     return TechnicianOut.of(technician)
 
@@ -71,9 +76,9 @@ async def post_technician(
 @patch(
     "/technicians/{technician_id:uuid}",
     opt=OWNER,
-    responses=errors(403, 404, 413),
+    responses=errors(403, 404, 409, 413),
     summary="Change a technician (OWNER): name, active, item_ids (null: all), hours (null: the "
-    "tenant's)",
+    "tenant's), email (null: none)",
 )
 async def patch_technician(
     request: AnyRequest,
@@ -90,6 +95,8 @@ async def patch_technician(
         item_ids=None if data.item_ids is UNSET or data.item_ids is None else tuple(data.item_ids),
         set_hours=data.hours is not UNSET,
         hours=None if data.hours is UNSET or data.hours is None else data.hours.triples(),
+        set_email=data.email is not UNSET,
+        email=None if data.email is UNSET else data.email,
     )
     technician = await change_technician(deps.new_uow(), principal, technician_id, changes)
     return TechnicianOut.of(technician)

@@ -106,17 +106,25 @@ class TechnicianOut(msgspec.Struct):
     item_ids: list[UUID] | None
     # null: the technician works the tenant's business hours.
     hours: HoursIO | None
+    # Lower-cased; Jobber's assigned users map to technicians by it. null: none.
+    email: str | None
 
     @classmethod
     def of(cls, technician: Technician) -> TechnicianOut:
         items = None if technician.item_ids is None else sorted(technician.item_ids, key=str)
         hours = None if technician.hours is None else HoursIO.of(technician.hours)
-        return cls(technician.id, technician.name, technician.active, items, hours)
+        return cls(
+            technician.id, technician.name, technician.active, items, hours, technician.email
+        )
+
+
+Email = Annotated[str, Meta(max_length=254)]
 
 
 class TechnicianIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     item_ids: Annotated[list[UUID], Meta(max_length=500)] | None = None
+    email: Email | None = None
 
 
 class TechnicianPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -127,6 +135,7 @@ class TechnicianPatch(msgspec.Struct, forbid_unknown_fields=True):
     active: bool | UnsetType = UNSET
     item_ids: Annotated[list[UUID], Meta(max_length=500)] | UnsetType | None = UNSET
     hours: HoursIO | UnsetType | None = UNSET
+    email: Email | UnsetType | None = UNSET
 
 
 class TechnicianList(msgspec.Struct):

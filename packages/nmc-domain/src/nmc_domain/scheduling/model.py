@@ -26,12 +26,16 @@ __all__ = [
     "new_busy_block",
     "new_closure",
     "new_technician",
+    "normalize_email",
     "parse_minutes",
     "weekly_hours",
 ]
 
 _NAME_MAX = 100
 _REASON_MAX = 200
+_EMAIL_MAX = 254
+# One @, no spaces, a dot in the domain: enough to match an external calendar's user by it.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CLOCK = re.compile(r"^(?P<h>[0-9]{2}):(?P<m>[0-9]{2})$")
 MAX_BUSY_BLOCK = timedelta(days=31)
 
@@ -112,6 +116,17 @@ def weekly_hours(periods: Sequence[tuple[str, str, str]]) -> WeeklyHours:
     return WeeklyHours(tuple(period for period, _ in parsed))
 
 
+def normalize_email(value: str | None) -> str | None:
+    """A technician's email, trimmed and lower-cased (how external calendars' users are
+    matched); None or blank: no email. InvalidInput naming `email` when it is not one."""
+    if value is None or not value.strip():
+        return None
+    email = value.strip().lower()
+    if len(email) > _EMAIL_MAX or not _EMAIL.match(email):
+        raise InvalidInput("email", f"not an email address: {value!r}")
+    return email
+
+
 def _name(value: str) -> str:
     name = value.strip()
     if not name:
@@ -123,7 +138,8 @@ def _name(value: str) -> str:
 
 @attrs.frozen
 class Technician:
-    """A bookable person. `item_ids` None: can do every item; `hours` None: the tenant's."""
+    """A bookable person. `item_ids` None: can do every item; `hours` None: the tenant's;
+    `email` (lower-cased) maps them to an external calendar's user (Jobber's assignees)."""
 
     id: UUID
     tenant_id: UUID
@@ -131,6 +147,7 @@ class Technician:
     active: bool = True
     item_ids: frozenset[UUID] | None = None
     hours: WeeklyHours | None = None
+    email: str | None = None
 
     def can_do(self, item_id: UUID) -> bool:
         return self.active and (self.item_ids is None or item_id in self.item_ids)
@@ -145,12 +162,14 @@ def new_technician(
     name: str,
     item_ids: Iterable[UUID] | None = None,
     technician_id: UUID | None = None,
+    email: str | None = None,
 ) -> Technician:
     return Technician(
         id=technician_id or uuid.uuid4(),
         tenant_id=tenant_id,
         name=_name(name),
         item_ids=None if item_ids is None else frozenset(item_ids),
+        email=normalize_email(email),
     )
 
 

@@ -3,7 +3,7 @@ bookings that claim time, and one read of a whole window for availability."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
@@ -33,7 +33,8 @@ __all__ = [
 
 
 class TechnicianRepository(Protocol):
-    """The tenant's technicians."""
+    """The tenant's technicians; an email belongs to one of them (a second raises Conflict
+    naming `email`)."""
 
     async def add(self, technician: Technician) -> None: ...
 
@@ -47,6 +48,10 @@ class TechnicianRepository(Protocol):
         self, tenant_id: UUID, after: PageKey | None, limit: int
     ) -> Sequence[Technician]:
         """Up to `limit` technicians after the key, ordered by (name, id)."""
+        ...
+
+    async def by_emails(self, tenant_id: UUID, emails: Iterable[str]) -> Sequence[Technician]:
+        """The technicians (active or not) whose email is one of `emails` (lower-cased)."""
         ...
 
 

@@ -18,6 +18,7 @@ from nmc_domain.scheduling.model import (
     new_busy_block,
     new_closure,
     new_technician,
+    normalize_email,
     weekly_hours,
 )
 from nmc_domain.scheduling.ports import SchedulingUnitOfWork
@@ -68,11 +69,14 @@ async def add_technician(
     *,
     name: str,
     item_ids: Sequence[UUID] | None = None,
+    email: str | None = None,
 ) -> Technician:
     """A new, active technician; `item_ids` None: can do every item."""
     async with uow:
         await authorize(uow, principal, owner=True)
-        technician = new_technician(tenant_id=principal.tenant_id, name=name, item_ids=item_ids)
+        technician = new_technician(
+            tenant_id=principal.tenant_id, name=name, item_ids=item_ids, email=email
+        )
         if item_ids is not None:
             await _check_items(uow, principal.tenant_id, item_ids)
         await uow.technicians.add(technician)
@@ -91,6 +95,8 @@ class TechnicianChanges:
     item_ids: tuple[UUID, ...] | None = None
     set_hours: bool = False
     hours: tuple[tuple[str, str, str], ...] | None = None
+    set_email: bool = False
+    email: str | None = None
 
 
 async def change_technician(
@@ -115,6 +121,8 @@ async def change_technician(
         if changes.set_hours:
             hours = None if changes.hours is None else weekly_hours(changes.hours)
             changed = attrs.evolve(changed, hours=hours)
+        if changes.set_email:
+            changed = attrs.evolve(changed, email=normalize_email(changes.email))
         if changed != technician:
             await uow.technicians.save(changed)
             await uow.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -59,7 +59,15 @@ class InMemoryTechnicians:
 
     async def add(self, technician: Technician) -> None:
         require_tenant(self._tenants, technician.tenant_id)
+        self._unique_email(technician)
         self._rows[technician.tenant_id, technician.id] = technician
+
+    def _unique_email(self, technician: Technician) -> None:
+        if technician.email is None:
+            return
+        for other in _of(self._rows, technician.tenant_id):
+            if other.id != technician.id and other.email == technician.email:
+                raise Conflict("email", "another technician has this email")
 
     async def get(
         self, tenant_id: UUID, technician_id: UUID, *, lock: RowLock = RowLock.NONE
@@ -68,12 +76,17 @@ class InMemoryTechnicians:
 
     async def save(self, technician: Technician) -> None:
         if (technician.tenant_id, technician.id) in self._rows:
+            self._unique_email(technician)
             self._rows[technician.tenant_id, technician.id] = technician
 
     async def page(
         self, tenant_id: UUID, after: PageKey | None, limit: int
     ) -> Sequence[Technician]:
         return page(_of(self._rows, tenant_id), lambda t: (t.name, t.id), after, limit)
+
+    async def by_emails(self, tenant_id: UUID, emails: Iterable[str]) -> Sequence[Technician]:
+        wanted = {email.lower() for email in emails}
+        return [t for t in _of(self._rows, tenant_id) if t.email is not None and t.email in wanted]
 
 
 class InMemoryBusinessHours:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -62,11 +62,18 @@ _TECH_SAVE = compiled(
     update(technicians)
     .where(technicians.c.tenant_id == bindparam("tenant_id"), technicians.c.id == bindparam("id"))
     .values(
-        {c: bindparam(c) for c in ("name", "active", "item_ids", "hours")}
+        {c: bindparam(c) for c in ("name", "active", "item_ids", "hours", "email")}
         | {"updated_at": func.now()}
     )
 )
 _TECH_PAGE = page_queries(technicians, technicians.c.name)
+_TECH_BY_EMAILS = compiled(
+    select(technicians).where(
+        technicians.c.tenant_id == bindparam("tenant_id"),
+        technicians.c.email == func.any(bindparam("emails")),
+    )
+)
+_TECH_CONFLICTS = {"technicians_one_per_email": ("email", "another technician has this email")}
 
 
 class PgTechnicians:
@@ -74,7 +81,7 @@ class PgTechnicians:
         self._db = db
 
     async def add(self, technician: Technician) -> None:
-        await self._db.run(_TECH_INSERT, TECHNICIANS.row(technician))
+        await write_now(self._db, _TECH_INSERT, TECHNICIANS.row(technician), _TECH_CONFLICTS)
 
     async def get(
         self, tenant_id: UUID, technician_id: UUID, *, lock: RowLock = RowLock.NONE
@@ -83,12 +90,19 @@ class PgTechnicians:
         return None if row is None else TECHNICIANS.value(row)
 
     async def save(self, technician: Technician) -> None:
-        await self._db.run(_TECH_SAVE, TECHNICIANS.row(technician))
+        await write_now(self._db, _TECH_SAVE, TECHNICIANS.row(technician), _TECH_CONFLICTS)
 
     async def page(
         self, tenant_id: UUID, after: PageKey | None, limit: int
     ) -> Sequence[Technician]:
         rows = await rows_page(self._db, _TECH_PAGE, tenant_id, after, limit)
+        return [TECHNICIANS.value(row) for row in rows]
+
+    async def by_emails(self, tenant_id: UUID, emails: Iterable[str]) -> Sequence[Technician]:
+        wanted = sorted({email.lower() for email in emails})
+        if not wanted:
+            return []
+        rows = await self._db.all(_TECH_BY_EMAILS, {"tenant_id": tenant_id, "emails": wanted})
         return [TECHNICIANS.value(row) for row in rows]
 
 

@@ -24,6 +24,7 @@ from nmc_domain.messaging.dispatch import dispatch_message
 from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.model import InboundMessage, OutboundMessage
 from nmc_domain.scheduling.booking import Booking, BookingStatus
+from nmc_domain.scheduling.external_busy import CalendarCheck
 from nmc_domain.scheduling.setup import add_technician, set_business_hours
 from nmc_domain.shared.events import DomainEvent
 from nmc_domain.telephony.missed_call import CallStatusReport, ReportResult, report_call_status
@@ -59,6 +60,8 @@ class Shop:
         self.sender = FakeSmsSender(clock=lambda: store.now)
         self.assistant: Assistant = RuleBasedAssistant()
         self.items: list[ServiceItem] = []
+        # Re-checks offers against technicians' Google Calendars (None: nothing does).
+        self.calendars: CalendarCheck | None = None
 
     def new_uow(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.store, billing_terms=self.billing_terms)
@@ -75,7 +78,7 @@ class Shop:
     ) -> InboundResult:
         """A text from `caller` to the shop's number (a fresh MessageSid unless given)."""
         text = InboundText(sid or new_sid(), caller, self.number, body, tuple(media))
-        return await receive_text(self.new_uow(), self.assistant, text)
+        return await receive_text(self.new_uow(), self.assistant, text, calendars=self.calendars)
 
     async def settings(self, **changes: object) -> None:
         await change_tenant_settings(self.new_uow(), self.owner, **changes)

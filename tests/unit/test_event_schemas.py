@@ -31,6 +31,8 @@ from nmc_domain.scheduling.events import (
     AppointmentCanceled,
     AppointmentHeld,
     AppointmentRescheduled,
+    JobberItemChanged,
+    JobberSyncRequested,
 )
 from nmc_domain.shared.events import DomainEvent
 
@@ -119,6 +121,14 @@ events = st.one_of(
     st.builds(AppointmentCanceled, st.uuids(), st.uuids(), st.uuids(), times, times),
     st.builds(HandoffRequested, st.uuids(), st.uuids(), st.text(min_size=1, max_size=60)),
     st.builds(ConversationIdleCheck, st.uuids(), st.uuids()),
+    st.builds(
+        JobberItemChanged,
+        st.uuids(),
+        st.sampled_from(["VISIT_UPDATE", "VISIT_DESTROY", "JOB_DESTROY", "APP_DISCONNECT"]),
+        st.text(min_size=1, max_size=40),
+        times,
+    ),
+    st.builds(JobberSyncRequested, st.uuids(), st.just("connected")),
     st.builds(
         AppointmentRescheduled,
         st.uuids(),

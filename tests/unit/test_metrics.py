@@ -69,6 +69,8 @@ async def test_every_family_of_the_issue_is_exposed() -> None:
         "nmc_outbox_dispatch",
         "nmc_sms_sent",
         "nmc_http_request_duration_seconds",
+        "nmc_calendar_drift_rows",
+        "nmc_calendar_drift_warnings",
     }
 
 

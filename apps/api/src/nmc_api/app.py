@@ -15,7 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from nmc_api.deps import AnyRequest, ApiDeps
+from nmc_api.google_routes import google_routes
 from nmc_api.health import health_routes
+from nmc_api.jobber import jobber_routes
 from nmc_api.metrics import ApiMetrics, MeasureRequests, metrics_route
 from nmc_api.request_ids import RequestIds, echo_request_id, request_id
 from nmc_api.retrying import RetryOnContention, RetryPolicy, lost_to_contention
@@ -75,7 +77,14 @@ def create_app(
 
     ops = [*health_routes] if metrics is None else [*health_routes, metrics_route(metrics)]
     app = Litestar(
-        route_handlers=[*ops, *twilio_routes, *stripe_routes, v1_router()],
+        route_handlers=[
+            *ops,
+            *twilio_routes,
+            *stripe_routes,
+            *google_routes,
+            *jobber_routes,
+            v1_router(),
+        ],
         dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
         exception_handlers={
             InvalidInput: _bad_input,

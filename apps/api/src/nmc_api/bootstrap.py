@@ -10,11 +10,14 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.auth import JwtSettings, JwtVerifier
+from nmc_adapters.google import GoogleCalendarClient
+from nmc_adapters.jobber import JobberClient, JobberWebhookVerifier
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.metrics import Metrics
 from nmc_adapters.postgres import PgUnitOfWork, create_engine, is_reachable
 from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
-from nmc_adapters.providers import stripe_gateway
+from nmc_adapters.providers import google_client, jobber_client, stripe_gateway
+from nmc_adapters.providers import sealer as build_sealer
 from nmc_adapters.settings import (
     Settings,
     SettingsError,
@@ -33,6 +36,10 @@ from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
 from nmc_api.metrics import ApiMetrics
 from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.billing.use_cases import BillingLinks
+from nmc_domain.scheduling.google_ports import GoogleCalendarApi
+from nmc_domain.scheduling.jobber_connect import JobberSetup
+from nmc_domain.scheduling.jobber_ports import JobberApi
+from nmc_domain.shared.secrets import Sealer
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
@@ -85,6 +92,9 @@ def build_deps(
     signature: SignatureVerifier | None = None,
     tokens: TokenVerifier | None = None,
     payments: PaymentGateway | None = None,
+    google: GoogleCalendarApi | None = None,
+    sealer: Sealer | None = None,
+    jobber: JobberApi | None = None,
 ) -> ApiDeps:
     """Real adapters by default; tests pass their own ports. `deps.close` disposes `engine`."""
     if engine is None:
@@ -101,6 +111,13 @@ def build_deps(
         secret = require(settings.stripe_webhook_secret, "NMC_STRIPE_WEBHOOK_SECRET")
         stripe_events = StripeNotices(StripeWebhookVerifier(secret))
         payments = payments or stripe_gateway(settings)
+    sealer = sealer or build_sealer(settings)
+    google = google or google_client(settings)
+    jobber = jobber or jobber_client(settings)
+    jobber_setup = jobber_events = None
+    if jobber is not None and sealer is not None and settings.jobber_client_secret is not None:
+        jobber_setup = JobberSetup(jobber, sealer)
+        jobber_events = JobberWebhookVerifier(settings.jobber_client_secret)
 
     async def ready() -> bool:
         return await is_reachable(engine)
@@ -108,6 +125,10 @@ def build_deps(
     async def close() -> None:
         if isinstance(payments, StripePaymentGateway):
             await payments.aclose()
+        if isinstance(google, GoogleCalendarClient):
+            await google.aclose()
+        if isinstance(jobber, JobberClient):
+            await jobber.aclose()
         await engine.dispose()
 
     return ApiDeps(
@@ -121,6 +142,10 @@ def build_deps(
         payments=payments if settings.stripe_configured else None,
         billing_links=links,
         stripe_events=stripe_events,
+        sealer=sealer,
+        google=google,
+        jobber=jobber_setup,
+        jobber_events=jobber_events,
     )
 
 

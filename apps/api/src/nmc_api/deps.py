@@ -13,12 +13,16 @@ from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.billing.use_cases import BillingLinks, StripeNotice
 from nmc_domain.conversation.assistant import Assistant, RuleBasedAssistant
 from nmc_domain.identity.model import Principal
+from nmc_domain.scheduling.google_ports import GoogleCalendarApi
+from nmc_domain.scheduling.jobber_connect import JobberNotice, JobberSetup
+from nmc_domain.shared.secrets import Sealer
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "AnyRequest",
     "ApiDeps",
     "Deps",
+    "JobberEventVerifier",
     "SignatureVerifier",
     "StripeEventVerifier",
     "TokenVerifier",
@@ -44,6 +48,15 @@ class StripeEventVerifier(Protocol):
     def verify(self, raw_body: bytes, signature_header: str | None) -> StripeNotice: ...
 
 
+class JobberEventVerifier(Protocol):
+    """Checks X-Jobber-Hmac-SHA256 over the raw body, and reads the notification (ValueError
+    with the reason when it is not one)."""
+
+    def is_authentic(self, raw_body: bytes, signature: str | None) -> bool: ...
+
+    def read(self, raw_body: bytes) -> JobberNotice: ...
+
+
 class TokenVerifier(Protocol):
     """Turns a bearer token into the caller it names; raises Unauthenticated otherwise."""
 
@@ -66,6 +79,13 @@ class ApiDeps:
     payments: PaymentGateway | None = None
     billing_links: BillingLinks | None = None
     stripe_events: StripeEventVerifier | None = None
+    # Seals provider tokens at rest and OAuth states (None without NMC_SECRET_KEY).
+    sealer: Sealer | None = None
+    # Google Calendar, when configured (else its connect route answers 404).
+    google: GoogleCalendarApi | None = None
+    # Jobber, when configured (else its routes, callback and webhook answer 404).
+    jobber: JobberSetup | None = None
+    jobber_events: JobberEventVerifier | None = None
 
 
 # How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).

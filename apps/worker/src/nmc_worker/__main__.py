@@ -64,6 +64,12 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         default=3600.0,
         help="seconds between retention purges (NMC_RETENTION_DAYS says what is old)",
     )
+    parser.add_argument(
+        "--calendar-poll-every",
+        type=_positive,
+        default=900.0,
+        help="seconds between the external calendars' safety polls (900: every 15 minutes)",
+    )
     args = parser.parse_args(argv)
     if args.handler_timeout >= args.lease_seconds:
         parser.error(
@@ -112,6 +118,7 @@ async def _serve(args: argparse.Namespace) -> None:
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
             retention_every_seconds=args.retention_every,
+            google_poll_every_seconds=args.calendar_poll_every,
         ),
         rng=random.Random(args.seed),
     )

@@ -11,6 +11,8 @@ import attrs
 import httpx
 
 from nmc_adapters.console import ConsoleSmsSender
+from nmc_adapters.google import GoogleCalendarClient
+from nmc_adapters.jobber import JobberClient
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.metrics import Metrics
 from nmc_adapters.postgres import (
@@ -22,17 +24,24 @@ from nmc_adapters.postgres import (
     libpq_url,
 )
 from nmc_adapters.postgres.shared.outbox_stats import outbox_stats
-from nmc_adapters.providers import stripe_gateway
+from nmc_adapters.providers import google_client, jobber_client, stripe_gateway
+from nmc_adapters.providers import sealer as build_sealer
 from nmc_adapters.settings import Settings, SettingsError, load_settings, require
 from nmc_adapters.stripe import StripePaymentGateway
 from nmc_adapters.twilio.sms import TwilioSmsSender
 from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.messaging.model import Author, OutboundMessage
 from nmc_domain.messaging.ports import SmsSender
+from nmc_domain.scheduling.google_ports import GoogleCalendarApi
+from nmc_domain.scheduling.jobber_connect import JobberSetup
+from nmc_domain.scheduling.jobber_ports import JobberApi
 from nmc_domain.shared.retry import RetryPolicies, UniformSource
+from nmc_domain.shared.secrets import Sealer
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Dispatcher, DispatcherOptions
+from nmc_worker.google_calendar import GooglePoll
 from nmc_worker.handlers import build_dead_letter_handlers, build_handlers, retry_policies
+from nmc_worker.jobber import JobberPoll
 from nmc_worker.ops_server import OpsServer
 from nmc_worker.reports import Reports
 from nmc_worker.retention import Retention
@@ -49,6 +58,8 @@ def settings_or_exit(environ: Mapping[str, str]) -> Settings:
         settings = load_settings(environ, required=("NMC_DATABASE_URL",))
         if not settings.sms_console:
             settings = load_settings(environ, required=("NMC_DATABASE_URL", *_TWILIO))
+        if settings.google_configured:  # Google's push notifications are sent there
+            require(settings.public_base_url, "NMC_PUBLIC_BASE_URL")
     except SettingsError as exc:
         print(f"nmc worker: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -65,6 +76,8 @@ class OpsOptions:
     metrics_host: str = "127.0.0.1"
     retention_every_seconds: float = 3600.0
     reports_every_seconds: float = 3600.0
+    google_poll_every_seconds: float = 900.0
+    jobber_poll_every_seconds: float = 900.0
 
 
 def build_worker(
@@ -78,6 +91,9 @@ def build_worker(
     ops: OpsOptions = OpsOptions(),
     metrics: Metrics | None = None,
     payments: PaymentGateway | None = None,
+    google: GoogleCalendarApi | None = None,
+    sealer: Sealer | None = None,
+    jobber: JobberApi | None = None,
 ) -> Worker:
     """Real adapters by default; tests pass their own sender, RNG, units of work or metrics."""
     database_url = require(settings.database_url, "NMC_DATABASE_URL")
@@ -101,6 +117,12 @@ def build_worker(
     terms = settings.billing_terms()
     units = new_uow or (lambda: PgUnitOfWork(engine, billing_terms=terms))
     payments = payments or stripe_gateway(settings)
+    # Google Calendar, when configured (tests pass a client pointed at their fake).
+    google = google or google_client(settings)
+    sealer = sealer or build_sealer(settings)
+    # Jobber, when configured (tests pass a client pointed at their fake).
+    jobber = jobber or jobber_client(settings)
+    jobber_setup = None if jobber is None or sealer is None else JobberSetup(jobber, sealer)
 
     def sent(message: OutboundMessage, seconds: float) -> None:
         if message.author is Author.TEXT_BACK:
@@ -109,7 +131,17 @@ def build_worker(
     dispatcher = Dispatcher(
         PgOutboxQueue(engine),
         wakeups,
-        build_handlers(units, sender, sms_outcome=metrics.count_sms, sent=sent, payments=payments),
+        build_handlers(
+            units,
+            sender,
+            sms_outcome=metrics.count_sms,
+            sent=sent,
+            payments=payments,
+            google=google,
+            sealer=sealer,
+            calendar_drift=metrics.count_calendar_drift,
+            jobber=jobber_setup,
+        ),
         policies or retry_policies(),
         rng or random.Random(),
         options,
@@ -123,6 +155,15 @@ def build_worker(
     )
     jobs: list[Job] = [retention.run]
     jobs.append(Reports(units, every_seconds=ops.reports_every_seconds).run)
+    if google is not None and sealer is not None:
+        poll = GooglePoll(units, google, sealer, every_seconds=ops.google_poll_every_seconds)
+        jobs.append(poll.run)
+    if jobber_setup is not None:
+        every_seconds = ops.jobber_poll_every_seconds
+        jobber_poll = JobberPoll(
+            units, jobber_setup, every_seconds, drift=metrics.count_calendar_drift
+        )
+        jobs.append(jobber_poll.run)
     if ops.metrics_port is not None:
         server = OpsServer(
             metrics,
@@ -138,6 +179,10 @@ def build_worker(
             await client.aclose()
         if isinstance(payments, StripePaymentGateway):
             await payments.aclose()
+        if isinstance(google, GoogleCalendarClient):
+            await google.aclose()
+        if isinstance(jobber, JobberClient):
+            await jobber.aclose()
         await engine.dispose()
 
     return Worker(dispatcher=dispatcher, start=wakeups.start, close=close, jobs=jobs)

@@ -30,10 +30,15 @@ from nmc_domain.scheduling.events import (
     AppointmentHeld,
     AppointmentRescheduled,
 )
+from nmc_domain.scheduling.google_ports import GoogleCalendarApi
+from nmc_domain.scheduling.jobber_connect import JobberSetup
 from nmc_domain.shared.events import DomainEvent
 from nmc_domain.shared.retry import RetryPolicies
+from nmc_domain.shared.secrets import Sealer
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import DeadLetterHandler, Handler
+from nmc_worker.google_calendar import DriftObserver, google_handlers
+from nmc_worker.jobber import jobber_handlers
 
 __all__ = ["build_dead_letter_handlers", "build_handlers", "retry_policies"]
 
@@ -44,6 +49,10 @@ def _ignore(_: str) -> None:
     return None
 
 
+def _ignore_drift(provider: str, rows: int, warning: bool) -> None:
+    return None
+
+
 def build_handlers(
     new_uow: UnitOfWorkFactory,
     sender: SmsSender,
@@ -51,9 +60,15 @@ def build_handlers(
     sms_outcome: Callable[[str], None] = _ignore,
     sent: SentObserver | None = None,
     payments: PaymentGateway | None = None,
+    google: GoogleCalendarApi | None = None,
+    sealer: Sealer | None = None,
+    calendar_drift: DriftObserver = _ignore_drift,
+    jobber: JobberSetup | None = None,
 ) -> dict[type[DomainEvent], Handler]:
     """The handler table the dispatcher runs; `sms_outcome` hears each send's outcome and
-    `sent` each message the provider took (metrics); `payments` is Stripe, when configured."""
+    `sent` each message the provider took (metrics); `payments` is Stripe, when configured;
+    `google` and `sealer` are Google Calendar's, when configured (`calendar_drift` hears each
+    unannounced sync's drift); `jobber` is Jobber's API and sealer, when configured."""
 
     async def send_message(event: DomainEvent) -> None:
         assert isinstance(event, MessageQueued)
@@ -158,6 +173,8 @@ def build_handlers(
         AppointmentRescheduled: acknowledged,
         HandoffRequested: handoff,
         ConversationIdleCheck: idle_check,
+        **google_handlers(new_uow, google, sealer, drift=calendar_drift),
+        **jobber_handlers(new_uow, jobber),
     }
 
 

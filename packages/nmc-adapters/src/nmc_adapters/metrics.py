@@ -117,6 +117,18 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self._drift_rows = Counter(
+            "nmc_calendar_drift_rows",
+            "Shadow rows an unannounced (poll) sync of an external calendar changed, by provider",
+            ["provider"],
+            registry=self.registry,
+        )
+        self._drift_warnings = Counter(
+            "nmc_calendar_drift_warnings",
+            "Unannounced syncs that found drift for the third time (or more) in a row",
+            ["provider"],
+            registry=self.registry,
+        )
         self._textback = Histogram(
             "nmc_missed_call_textback_seconds",
             "From a missed call to its text-back being sent",
@@ -135,6 +147,13 @@ class Metrics:
 
     def count_sms(self, status: str) -> None:
         self._sms.labels(status=status).inc()
+
+    def count_calendar_drift(self, provider: str, rows: int, warning: bool) -> None:
+        """One unannounced sync's drift (`rows`, maybe 0); `warning` when it is the third
+        (or later) in a row above zero."""
+        self._drift_rows.labels(provider=provider).inc(rows)
+        if warning:
+            self._drift_warnings.labels(provider=provider).inc()
 
     def observe_textback(self, seconds: float) -> None:
         self._textback.observe(seconds)

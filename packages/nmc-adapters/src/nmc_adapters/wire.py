@@ -19,6 +19,12 @@ from nmc_domain.scheduling.events import (
     AppointmentCanceled,
     AppointmentHeld,
     AppointmentRescheduled,
+    GoogleCalendarConnected,
+    GoogleCalendarDisconnected,
+    GoogleChannelStopRequested,
+    GoogleSyncRequested,
+    JobberItemChanged,
+    JobberSyncRequested,
 )
 from nmc_domain.shared.events import DomainEvent
 
@@ -39,6 +45,12 @@ TOPICS: dict[str, type[DomainEvent]] = {
     "conversation.idle_check.v1": ConversationIdleCheck,
     "billing.subscription_sync_requested.v1": SubscriptionSyncRequested,
     "billing.subscription_changed.v1": SubscriptionChanged,
+    "calendar.jobber_item_changed.v1": JobberItemChanged,
+    "calendar.jobber_sync_requested.v1": JobberSyncRequested,
+    "calendar.google_connected.v1": GoogleCalendarConnected,
+    "calendar.google_sync_requested.v1": GoogleSyncRequested,
+    "calendar.google_channel_stop_requested.v1": GoogleChannelStopRequested,
+    "calendar.google_disconnected.v1": GoogleCalendarDisconnected,
 }
 _NAMES = {cls: name for name, cls in TOPICS.items()}
 _TAG = "type"

@@ -9,9 +9,11 @@ from nmc_api.v1.auth import bearer_guard, provide_principal
 from nmc_api.v1.billing import billing_routes
 from nmc_api.v1.bodies import MAX_BODY_BYTES, read_json_body
 from nmc_api.v1.bookings import booking_routes
+from nmc_api.v1.calendars import calendar_routes
 from nmc_api.v1.catalog import catalog_routes
 from nmc_api.v1.compliance import compliance_routes
 from nmc_api.v1.conversations import conversation_routes
+from nmc_api.v1.jobber import jobber_routes
 from nmc_api.v1.options import options_routes
 from nmc_api.v1.people import people_routes
 from nmc_api.v1.problems import PROBLEM_HANDLERS
@@ -26,6 +28,8 @@ def v1_router() -> Router:
         *people_routes,
         *catalog_routes,
         *setup_routes,
+        *calendar_routes,
+        *jobber_routes,
         *booking_routes,
         *conversation_routes,
         *compliance_routes,

@@ -20,6 +20,7 @@ from nmc_domain.conversation.ports import ConversationUnitOfWork
 from nmc_domain.scheduling.availability import Slot
 from nmc_domain.scheduling.booking import BookingStatus
 from nmc_domain.scheduling.errors import HoldExpired, NotBookable, SlotTaken
+from nmc_domain.scheduling.external_busy import CalendarCheck, drop_externally_busy
 from nmc_domain.scheduling.model import Technician
 from nmc_domain.scheduling.reservations import (
     MAX_WINDOW,
@@ -62,12 +63,17 @@ def _apart(slot: Slot, chosen: Sequence[Offer]) -> bool:
 
 
 async def _hold_offers(
-    uow: ConversationUnitOfWork, tenant: Tenant, conversation: Conversation, item: ServiceItem
+    uow: ConversationUnitOfWork,
+    tenant: Tenant,
+    conversation: Conversation,
+    item: ServiceItem,
+    calendars: CalendarCheck | None,
 ) -> tuple[Offer, ...]:
     """Hold up to three well-spread free times. A time lost to another conversation meanwhile,
     or whose technician someone is claiming time of right now, is tried with the next
     technician free then, and then the next time (holding several technicians' times without
-    waiting for their locks cannot deadlock)."""
+    waiting for their locks cannot deadlock). Technicians' own calendars, when their last sync
+    is stale, are asked about the candidates first (`calendars`)."""
     now = await uow.now()
 
     def prefer(technician: Technician) -> str:
@@ -85,6 +91,7 @@ async def _hold_offers(
         prefer=prefer,
         alternatives=True,
     )
+    slots = await drop_externally_busy(uow, calendars, tenant.id, slots, now)
     offers: list[Offer] = []
     for slot in slots:
         if len(offers) == OFFERS:
@@ -107,10 +114,11 @@ async def _quote(
     tenant: Tenant,
     conversation: Conversation,
     item: ServiceItem,
+    calendars: CalendarCheck | None,
     lead: str = "",
 ) -> Outcome:
     await release_offers(uow, conversation)
-    offers = await _hold_offers(uow, tenant, conversation, item)
+    offers = await _hold_offers(uow, tenant, conversation, item, calendars)
     price = texts.money(item.price_cents, item.currency)
     if not offers:
         return await _hand_off(uow, tenant, conversation, "no free times to offer")
@@ -143,6 +151,7 @@ async def _book(
     conversation: Conversation,
     offer: Offer,
     key: str,
+    calendars: CalendarCheck | None,
 ) -> Outcome:
     memory = conversation.memory
     item = await uow.catalog.get(tenant.id, memory.item_id) if memory.item_id else None
@@ -152,7 +161,7 @@ async def _book(
         booked, _ = await book(uow, tenant.id, offer.hold_id, key)
     except HoldExpired:
         lead = "That time is no longer held, sorry. "
-        return await _quote(uow, tenant, conversation, item, lead=lead)
+        return await _quote(uow, tenant, conversation, item, calendars, lead=lead)
     others = attrs.evolve(conversation, memory=attrs.evolve(memory, offers=tuple(
         other for other in memory.offers if other.hold_id != offer.hold_id
     )))  # fmt: skip
@@ -172,16 +181,18 @@ async def carry_out(
     decision: Decision,
     *,
     key: str,
+    calendars: CalendarCheck | None = None,
 ) -> Outcome:
-    """The decision, done, in this unit of work; `key` makes a booking idempotent."""
+    """The decision, done, in this unit of work; `key` makes a booking idempotent;
+    `calendars` re-checks offers against technicians' own calendars."""
     memory = conversation.memory
     if isinstance(decision, Quote):
         item = await uow.catalog.get(tenant.id, decision.item_id)
         if item is None or not item.active:
             return await _hand_off(uow, tenant, conversation, "the matched item is gone")
-        return await _quote(uow, tenant, conversation, item)
+        return await _quote(uow, tenant, conversation, item, calendars)
     if isinstance(decision, Book):
-        return await _book(uow, tenant, conversation, decision.offer, key)
+        return await _book(uow, tenant, conversation, decision.offer, key, calendars)
     if isinstance(decision, Handoff):
         return await _hand_off(uow, tenant, conversation, decision.reason)
     if isinstance(decision, Ask):

@@ -29,6 +29,7 @@ from nmc_domain.conversation.sending import (
 )
 from nmc_domain.conversation.texts import fit, lead_with
 from nmc_domain.messaging.model import Author, InboundMessage
+from nmc_domain.scheduling.external_busy import CalendarCheck
 from nmc_domain.shared.ports import RowLock
 from nmc_domain.tenancy.model import Tenant
 
@@ -89,9 +90,14 @@ async def _help(uow: ConversationUnitOfWork, tenant: Tenant) -> str:
 
 
 async def receive_text(
-    uow: ConversationUnitOfWork, assistant: Assistant, text: InboundText
+    uow: ConversationUnitOfWork,
+    assistant: Assistant,
+    text: InboundText,
+    *,
+    calendars: CalendarCheck | None = None,
 ) -> InboundResult:
-    """Store the text once (a replayed MessageSid changes nothing) and answer it."""
+    """Store the text once (a replayed MessageSid changes nothing) and answer it; `calendars`
+    re-checks the times it offers against technicians' own calendars."""
     async with uow:
         tenant = await uow.tenants.by_number(text.to)
         if tenant is None:
@@ -118,7 +124,7 @@ async def receive_text(
         if opened:
             await schedule_idle_check(uow, conversation)
         conversation, outcome = await _answer(
-            uow, assistant, tenant, conversation.touched(now), message, contact
+            uow, assistant, tenant, conversation.touched(now), message, contact, calendars
         )
         if outcome is InboundOutcome.BILLING_INACTIVE:
             message = attrs.evolve(message, suppressed_reason=BILLING_INACTIVE)
@@ -136,6 +142,7 @@ async def _answer(
     conversation: Conversation,
     message: InboundMessage,
     contact: Contact,
+    calendars: CalendarCheck | None,
 ) -> tuple[Conversation, InboundOutcome]:
     now = message.received_at
     keyword = keyword_of(message.body)
@@ -195,7 +202,7 @@ async def _answer(
     )
     decision = await assistant.decide(turn)
     outcome = await carry_out(
-        uow, tenant, conversation, decision, key=f"sms:{message.provider_sid}"
+        uow, tenant, conversation, decision, key=f"sms:{message.provider_sid}", calendars=calendars
     )
     conversation = outcome.conversation
     if outcome.reply is not None:

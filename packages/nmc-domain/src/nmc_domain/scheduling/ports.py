@@ -13,6 +13,12 @@ import attrs
 from nmc_domain.catalog.ports import CatalogUnitOfWork
 from nmc_domain.scheduling.availability import Taken
 from nmc_domain.scheduling.booking import Booking
+from nmc_domain.scheduling.google_store import (
+    GoogleChannelRepository,
+    GoogleLinkRepository,
+    GoogleShadowRepository,
+)
+from nmc_domain.scheduling.jobber_ports import JobberBlockRepository, JobberLinkRepository
 from nmc_domain.scheduling.model import BusyBlock, Closure, Technician, WeeklyHours
 from nmc_domain.scheduling.settings import SchedulingSettings
 from nmc_domain.shared.pages import PageKey
@@ -200,3 +206,8 @@ class SchedulingUnitOfWork(CatalogUnitOfWork, TenancyUnitOfWork, Protocol):
     scheduling_settings: SchedulingSettingsRepository
     bookings: BookingRepository
     calendar: CalendarReader
+    google_links: GoogleLinkRepository
+    google_channels: GoogleChannelRepository
+    google_shadow: GoogleShadowRepository
+    jobber_links: JobberLinkRepository
+    jobber_blocks: JobberBlockRepository

@@ -1,5 +1,11 @@
 """Scheduling in memory."""
 
+from nmc_adapters.memory.scheduling.google import (
+    InMemoryGoogleChannels,
+    InMemoryGoogleLinks,
+    InMemoryGoogleShadow,
+)
+from nmc_adapters.memory.scheduling.jobber import InMemoryJobberBlocks, InMemoryJobberLinks
 from nmc_adapters.memory.scheduling.repositories import (
     InMemoryBookings,
     InMemoryBusinessHours,
@@ -18,6 +24,11 @@ __all__ = [
     "InMemoryBusyBlocks",
     "InMemoryCalendar",
     "InMemoryClosures",
+    "InMemoryGoogleChannels",
+    "InMemoryGoogleLinks",
+    "InMemoryGoogleShadow",
+    "InMemoryJobberBlocks",
+    "InMemoryJobberLinks",
     "InMemorySchedulingSettings",
     "InMemoryTechnicians",
 ]
@@ -30,6 +41,10 @@ CONTEXT = MemoryContext(
         "closures",
         "busy_blocks",
         "bookings",
+        "google_links",
+        "google_channels",
+        "jobber_links",
+        "jobber_visits",
     ),
     repositories={
         "technicians": lambda views, _: InMemoryTechnicians(dict(views)),
@@ -39,5 +54,10 @@ CONTEXT = MemoryContext(
         "busy_blocks": lambda views, _: InMemoryBusyBlocks(dict(views)),
         "bookings": lambda views, session: InMemoryBookings(dict(views), session),
         "calendar": lambda views, session: InMemoryCalendar(dict(views), session),
+        "google_links": lambda views, _: InMemoryGoogleLinks(dict(views)),
+        "google_channels": lambda views, _: InMemoryGoogleChannels(dict(views)),
+        "google_shadow": lambda views, _: InMemoryGoogleShadow(dict(views)),
+        "jobber_links": lambda views, _: InMemoryJobberLinks(dict(views)),
+        "jobber_blocks": lambda views, _: InMemoryJobberBlocks(dict(views)),
     },
 )

@@ -1,5 +1,11 @@
 """Scheduling in PostgreSQL: the setup, bookings, and the window availability reads."""
 
+from nmc_adapters.postgres.scheduling.google import (
+    PgGoogleChannels,
+    PgGoogleLinks,
+    PgGoogleShadow,
+)
+from nmc_adapters.postgres.scheduling.jobber import PgJobberBlocks, PgJobberLinks
 from nmc_adapters.postgres.scheduling.repository import (
     PgBookings,
     PgBusinessHours,
@@ -17,6 +23,11 @@ __all__ = [
     "PgBusyBlocks",
     "PgCalendar",
     "PgClosures",
+    "PgGoogleChannels",
+    "PgGoogleLinks",
+    "PgGoogleShadow",
+    "PgJobberBlocks",
+    "PgJobberLinks",
     "PgSchedulingSettings",
     "PgTechnicians",
 ]
@@ -29,4 +40,9 @@ REPOSITORIES = {
     "scheduling_settings": PgSchedulingSettings,
     "bookings": PgBookings,
     "calendar": PgCalendar,
+    "google_links": PgGoogleLinks,
+    "google_channels": PgGoogleChannels,
+    "google_shadow": PgGoogleShadow,
+    "jobber_links": PgJobberLinks,
+    "jobber_blocks": PgJobberBlocks,
 }

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,13 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
 from nmc_adapters.settings import Settings
-from nmc_domain.scheduling.events import GoogleChannelStopRequested
+from nmc_domain.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCanceled,
+    GoogleChannelStopRequested,
+)
 from nmc_domain.scheduling.google_channels import stop_google_channel
 from nmc_domain.scheduling.google_ports import CalendarProviderError
 from nmc_domain.scheduling.google_sync import sync_google_calendar
 from nmc_domain.scheduling.settings import SchedulingSettings
 from nmc_domain.unit_of_work import UnitOfWorkFactory
-from tests.support.api import api_client, api_settings
+from nmc_worker.google_calendar import mirror_handler
+from tests.support.api import add_item, api_client, api_settings
 from tests.support.fake_google import FakeGoogle
 from tests.support.google_calendar import (
     SYNC,
@@ -299,3 +305,67 @@ async def test_a_channel_is_renewed_a_day_before_it_expires_and_the_old_one_stop
             finally:
                 await google.aclose()
             assert [c.id for c in late.live_channels(shop.user)] == [renewed.id]
+
+
+ALL_WEEK = {
+    "periods": [
+        {"weekday": day, "start": "00:00", "end": "24:00"}
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+}
+
+
+async def test_an_appointment_is_one_event_in_the_calendar_and_never_its_own_busy_block(
+    client: AsyncTestClient, new_uow: UnitOfWorkFactory, fake: FakeGoogle, worker: GoogleWorker
+) -> None:
+    shop = await connected(client, new_uow, fake, worker)
+    item = await add_item(shop.owner, "Water heater flush", duration_minutes=90)
+    assert (await shop.owner.put("/v1/business-hours", ALL_WEEK)).status_code == 200
+    start = tomorrow_at(10)
+    hold = await shop.owner.post(
+        "/v1/holds",
+        {
+            "item_id": item["id"],
+            "technician_id": str(shop.technician_id),
+            "start": start.isoformat(),
+            "contact_phone": "+14155550123",
+        },
+    )
+    assert hold.status_code == 201, hold.text
+    appointment_id = hold.json()["hold_id"]
+    assert (await shop.owner.post("/v1/appointments", {"hold_id": appointment_id})).is_success
+    [booked] = [
+        e
+        for e in await worker.pending("appointment.booked.v1", AppointmentBooked)
+        if str(e.appointment_id) == appointment_id
+    ]
+    google = google_client(worker.settings)
+    mirror = mirror_handler(new_uow, google, worker.sealer)
+    try:
+        await mirror(booked)
+        await mirror(booked)  # a retry of the same row
+        event_id = "nmc" + UUID(appointment_id).hex
+        [ours] = [e for e in fake.events(shop.user) if e["id"] == event_id]
+        assert ours["summary"] == "Water heater flush (NeverMissCall)"
+        assert datetime.fromisoformat(ours["start"]["dateTime"]) == start
+        assert datetime.fromisoformat(ours["end"]["dateTime"]) == start + timedelta(minutes=90)
+        inserts = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/events")]
+        assert len(inserts) == 2  # the second answered 409 and became an update
+        assert len(fake.events(shop.user)) == 1
+
+        # Our own event comes back through the inbound sync: no busy block over the job.
+        await worker.sync(shop.tenant_id, shop.technician_id)
+        assert await blocks_of(worker.admin, shop.technician_id) == {}
+
+        canceled = await shop.owner.post(f"/v1/appointments/{appointment_id}/cancel", {})
+        assert canceled.status_code == 200, canceled.text
+        [cancel] = [
+            e
+            for e in await worker.pending("appointment.canceled.v1", AppointmentCanceled)
+            if str(e.appointment_id) == appointment_id
+        ]
+        await mirror(cancel)
+    finally:
+        await google.aclose()
+    assert fake.events(shop.user) == []
+    assert fake.event(shop.user, event_id)["status"] == "cancelled"  # type: ignore[index]

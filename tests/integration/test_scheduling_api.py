@@ -131,7 +131,9 @@ async def test_a_technician_can_do_every_item_until_told_otherwise(shop: Shop) -
 async def test_a_technicians_email_is_stored_lower_cased_unique_and_can_be_cleared(
     shop: Shop,
 ) -> None:
-    added = await shop.owner.post("/v1/technicians", {"name": "Ava Kim", "email": " Ava@ACME.test "})
+    added = await shop.owner.post(
+        "/v1/technicians", {"name": "Ava Kim", "email": " Ava@ACME.test "}
+    )
     assert added.status_code == 201, added.text
     assert added.json()["email"] == "ava@acme.test"
 

@@ -4,6 +4,7 @@ events whose ids come from ours (a retry never makes two; cancel and moves follo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -16,6 +17,7 @@ from nmc_adapters.crypto import FernetSealer
 from nmc_adapters.memory.scheduling.google_calendar import FakeGoogleCalendar
 from nmc_domain.conversation.inbound import InboundOutcome
 from nmc_domain.scheduling.booking import Booking, BookingStatus
+from nmc_domain.scheduling.events import GoogleSyncRequested
 from nmc_domain.scheduling.external_busy import CalendarCheck
 from nmc_domain.scheduling.google import GoogleLink
 from nmc_domain.scheduling.google_outbound import (
@@ -103,6 +105,9 @@ async def test_a_stale_calendar_is_asked_once_and_its_busy_times_are_not_offered
         utc(7, 14),
         utc(7, 16),
     }
+    # The shadow rows missed the dentist: a sync of Dana's calendar is queued, once.
+    [requested] = shop.events(GoogleSyncRequested)
+    assert (requested.technician_id, requested.reason) == ((await dana(shop)).id, "freebusy")
 
 
 async def test_a_calendar_synced_within_the_minute_is_not_asked(
@@ -114,6 +119,7 @@ async def test_a_calendar_synced_within_the_minute_is_not_asked(
     # The shadow rows are trusted (none here: the sync has not seen the dentist yet).
     assert await offered(shop) == [utc(6, 16), utc(6, 18), utc(6, 20)]
     assert google.calls == []
+    assert shop.events(GoogleSyncRequested) == []
 
 
 async def test_a_never_synced_calendar_is_asked(shop: Shop, google: FakeGoogleCalendar) -> None:
@@ -134,6 +140,27 @@ async def test_google_failing_offers_from_what_is_known_and_tells_the_caller_not
     assert await offered(shop) == [utc(6, 16), utc(6, 18), utc(6, 20)]
     assert google.calls == ["free_busy"]
     assert "calendar" not in shop.bodies(CALLER)[-1].lower()
+
+
+class SlowFreeBusy(FakeGoogleCalendar):
+    async def free_busy(
+        self, refresh_token: str, calendar_id: str, start: datetime, end: datetime
+    ) -> tuple[tuple[datetime, datetime], ...]:
+        busy = await super().free_busy(refresh_token, calendar_id, start, end)
+        await asyncio.sleep(5)
+        return busy
+
+
+async def test_a_slow_google_is_not_waited_for(shop: Shop) -> None:
+    google = SlowFreeBusy()
+    google.set_event(
+        "dana-grant", GoogleEvent("dentist", "confirmed", None, utc(6, 15), utc(6, 21))
+    )
+    await link(shop, await dana(shop), "dana-grant", synced=None)
+    shop.calendars = CalendarCheck(google, SEALER, timeout_seconds=0.05)
+
+    assert await offered(shop) == [utc(6, 16), utc(6, 18), utc(6, 20)]
+    assert google.calls == ["free_busy"]
 
 
 async def test_a_revoked_link_or_an_unlinked_technician_is_not_asked(

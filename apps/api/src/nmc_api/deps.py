@@ -13,6 +13,7 @@ from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.billing.use_cases import BillingLinks, StripeNotice
 from nmc_domain.conversation.assistant import Assistant, RuleBasedAssistant
 from nmc_domain.identity.model import Principal
+from nmc_domain.scheduling.external_busy import CalendarCheck
 from nmc_domain.scheduling.google_ports import GoogleCalendarApi
 from nmc_domain.scheduling.jobber_connect import JobberNotice, JobberSetup
 from nmc_domain.shared.secrets import Sealer
@@ -86,6 +87,13 @@ class ApiDeps:
     # Jobber, when configured (else its routes, callback and webhook answer 404).
     jobber: JobberSetup | None = None
     jobber_events: JobberEventVerifier | None = None
+
+    @property
+    def calendar_check(self) -> CalendarCheck | None:
+        """What re-checks the assistant's offers against technicians' Google Calendars."""
+        if self.google is None or self.sealer is None:
+            return None
+        return CalendarCheck(self.google, self.sealer)
 
 
 # How route handlers ask Litestar for the dependencies (explicitly named, as Litestar 3 wants).

@@ -124,7 +124,7 @@ async def inbound_sms(request: AnyRequest, deps: Deps) -> Response[str]:
         media_urls=_media(params),
         payload=stored_payload(params),
     )
-    result = await receive_text(deps.new_uow(), deps.assistant, text)
+    result = await receive_text(deps.new_uow(), deps.assistant, text, calendars=deps.calendar_check)
     if result.outcome is InboundOutcome.UNKNOWN_NUMBER:
         log.warning("webhook.unknown_number", number=text.to, message_sid=text.message_sid)
     else:

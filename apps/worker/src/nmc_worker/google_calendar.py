@@ -11,6 +11,9 @@ import attrs
 import structlog
 
 from nmc_domain.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCanceled,
+    AppointmentRescheduled,
     GoogleCalendarConnected,
     GoogleCalendarDisconnected,
     GoogleChannelStopRequested,
@@ -21,6 +24,7 @@ from nmc_domain.scheduling.google_channels import (
     revoke_google_grant,
     stop_google_channel,
 )
+from nmc_domain.scheduling.google_outbound import mirror_appointment
 from nmc_domain.scheduling.google_poll import UNWATCHED_GRACE, poll_google_calendars
 from nmc_domain.scheduling.google_ports import GoogleCalendarApi
 from nmc_domain.scheduling.google_sync import GoogleSynced, sync_google_calendar
@@ -30,7 +34,7 @@ from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import Handler
 from nmc_worker.worker import every
 
-__all__ = ["DriftObserver", "GooglePoll", "google_handlers"]
+__all__ = ["DriftObserver", "GooglePoll", "google_handlers", "mirror_handler"]
 
 log = structlog.get_logger("nmc.worker")
 PROVIDER = "google"
@@ -123,6 +127,8 @@ def google_handlers(
 
     return {
         GoogleCalendarConnected: connected,
+        AppointmentBooked: mirror_handler(new_uow, google, sealer),
+        AppointmentRescheduled: mirror_handler(new_uow, google, sealer),
         GoogleSyncRequested: sync,
         GoogleChannelStopRequested: stop,
         GoogleCalendarDisconnected: disconnected,
@@ -154,3 +160,32 @@ class GooglePoll:
 
     async def run(self, stop: asyncio.Event) -> None:
         await every(stop, self.every_seconds, self.poll_once, failed="calendar.google_poll_failed")
+
+
+def mirror_handler(
+    new_uow: UnitOfWorkFactory, google: GoogleCalendarApi | None, sealer: Sealer | None
+) -> Handler:
+    """An appointment booked, moved or canceled: the technician's Google Calendar shows it as
+    it is now (nothing to do without Google settings: no calendar can be connected then)."""
+
+    async def mirror(event: DomainEvent) -> None:
+        assert isinstance(event, AppointmentBooked | AppointmentRescheduled | AppointmentCanceled)
+        if google is None or sealer is None:
+            return
+        previous = getattr(event, "previous_technician_id", None)
+        done = await mirror_appointment(
+            new_uow,
+            google,
+            sealer,
+            event.tenant_id,
+            event.appointment_id,
+            previous_technician_id=previous,
+        )
+        log.info(
+            "calendar.google_mirrored",
+            tenant_id=str(event.tenant_id),
+            appointment_id=str(event.appointment_id),
+            done=[outcome.value for outcome in done],
+        )
+
+    return mirror

@@ -25,10 +25,8 @@ from nmc_domain.messaging.events import MessageQueued
 from nmc_domain.messaging.ports import SmsSender
 from nmc_domain.reporting.use_cases import recompute_booking_day
 from nmc_domain.scheduling.events import (
-    AppointmentBooked,
     AppointmentCanceled,
     AppointmentHeld,
-    AppointmentRescheduled,
 )
 from nmc_domain.scheduling.google_ports import GoogleCalendarApi
 from nmc_domain.scheduling.jobber_connect import JobberSetup
@@ -37,7 +35,7 @@ from nmc_domain.shared.retry import RetryPolicies
 from nmc_domain.shared.secrets import Sealer
 from nmc_domain.unit_of_work import UnitOfWorkFactory
 from nmc_worker.dispatcher import DeadLetterHandler, Handler
-from nmc_worker.google_calendar import DriftObserver, google_handlers
+from nmc_worker.google_calendar import DriftObserver, google_handlers, mirror_handler
 from nmc_worker.jobber import jobber_handlers
 
 __all__ = ["build_dead_letter_handlers", "build_handlers", "retry_policies"]
@@ -149,9 +147,13 @@ def build_handlers(
             status=event.status,
         )
 
+    mirror = mirror_handler(new_uow, google, sealer)
+
     async def appointment_canceled(event: DomainEvent) -> None:
-        # Its booking day's bookings and recovered revenue change, however long ago it was.
+        # Its booking day's bookings and recovered revenue change, however long ago it was;
+        # the technician's Google Calendar loses the event.
         assert isinstance(event, AppointmentCanceled)
+        await mirror(event)
         rows = await recompute_booking_day(new_uow, event.tenant_id, event.appointment_id)
         log.info(
             "reports.booking_day_recomputed",
@@ -168,12 +170,11 @@ def build_handlers(
         RegistrationSubmitted: acknowledged,
         CatalogUpdated: acknowledged,
         AppointmentHeld: acknowledged,
-        AppointmentBooked: acknowledged,
-        AppointmentCanceled: appointment_canceled,
-        AppointmentRescheduled: acknowledged,
         HandoffRequested: handoff,
         ConversationIdleCheck: idle_check,
+        # Booked and rescheduled appointments go to the technician's Google Calendar.
         **google_handlers(new_uow, google, sealer, drift=calendar_drift),
+        AppointmentCanceled: appointment_canceled,
         **jobber_handlers(new_uow, jobber),
     }
 

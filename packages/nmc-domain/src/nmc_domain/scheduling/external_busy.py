@@ -8,6 +8,7 @@ nothing: the times are offered from what is known, and the caller is told nothin
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from uuid import UUID
 import attrs
 
 from nmc_domain.scheduling.availability import Slot
+from nmc_domain.scheduling.google_notices import request_google_sync
 from nmc_domain.scheduling.google_ports import CalendarProviderError, GoogleCalendarApi
 from nmc_domain.scheduling.ports import SchedulingUnitOfWork
 from nmc_domain.shared.secrets import SealBroken, Sealer
@@ -30,6 +32,8 @@ class CalendarCheck:
     google: GoogleCalendarApi
     sealer: Sealer
     stale_after: timedelta = timedelta(minutes=1)
+    # The caller is waiting for an answer: a slow Google is not waited for longer than this.
+    timeout_seconds: float = 3.0
 
 
 def _overlaps(slot: Slot, busy: Sequence[tuple[datetime, datetime]]) -> bool:
@@ -57,12 +61,17 @@ async def drop_externally_busy(
         if link.last_synced_at is not None and now - link.last_synced_at <= check.stale_after:
             continue
         try:
-            busy[technician_id] = await check.google.free_busy(
-                check.sealer.unseal(link.refresh_token),
-                link.calendar_id,
-                min(slot.start for slot in theirs),
-                max(slot.end for slot in theirs),
-            )
-        except (CalendarProviderError, SealBroken):
+            async with asyncio.timeout(check.timeout_seconds):
+                found = await check.google.free_busy(
+                    check.sealer.unseal(link.refresh_token),
+                    link.calendar_id,
+                    min(slot.start for slot in theirs),
+                    max(slot.end for slot in theirs),
+                )
+        except (CalendarProviderError, SealBroken, TimeoutError):
             continue  # offer from what we have
+        busy[technician_id] = found
+        if any(_overlaps(slot, found) for slot in theirs):
+            # Our shadow rows missed something: the sync catches up (coalesced).
+            await request_google_sync(uow, tenant_id, technician_id, "freebusy")
     return tuple(slot for slot in slots if not _overlaps(slot, busy.get(slot.technician_id, ())))

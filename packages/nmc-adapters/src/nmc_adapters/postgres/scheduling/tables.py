@@ -126,6 +126,8 @@ busy_blocks = Table(
     ),
     # The window read (see PgCalendar: start_at bounds, not `during &&`, under row-level security).
     Index("busy_blocks_by_start", "tenant_id", "start_at"),
+    # A Jobber visit's blocks, whichever technicians they are on (migration 0012).
+    Index("busy_blocks_by_external_id", "tenant_id", "source", "external_id"),
 )
 
 bookings = Table(

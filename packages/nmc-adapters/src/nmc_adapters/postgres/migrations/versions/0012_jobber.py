@@ -74,9 +74,14 @@ def upgrade() -> None:
     )
     op.create_index("jobber_visits_by_job", "jobber_visits", ["tenant_id", "job_id"])
     enable_tenant_rls("jobber_visits")
+    # A Jobber visit's blocks are found without knowing whose they are (its assignees change).
+    op.create_index(
+        "busy_blocks_by_external_id", "busy_blocks", ["tenant_id", "source", "external_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("busy_blocks_by_external_id", table_name="busy_blocks")
     disable_tenant_rls("jobber_visits")
     op.drop_index("jobber_visits_by_job", table_name="jobber_visits")
     op.drop_table("jobber_visits")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from nmc_adapters.logs import configure_logging
 from nmc_adapters.postgres import create_engine
 from nmc_adapters.postgres.migrate import upgrade
 from tests.support.databases import (
@@ -55,3 +58,28 @@ async def admin_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=2, role=None)
     yield engine
     await engine.dispose()
+
+
+# The events of one name logged during a test (see structured_logs).
+Logged = Callable[[str], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def structured_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[Callable[[str], list[dict[str, Any]]]]:
+    """The structlog events logged during the test, by event name, whatever order the tests
+    run in: the apps' logging (configure_logging: through the standard library, loggers cached
+    on first use) is set up, and pytest's handler listens on the root logger. Each event is its
+    dict (`level` holds its level)."""
+    configure_logging("json", "info")
+    root = logging.getLogger()
+    root.addHandler(caplog.handler)
+    try:
+        yield lambda event: [
+            dict(record.msg)
+            for record in caplog.records
+            if isinstance(record.msg, dict) and record.msg.get("event") == event
+        ]
+    finally:
+        root.removeHandler(caplog.handler)

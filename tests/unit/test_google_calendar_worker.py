@@ -5,10 +5,11 @@ and without Google settings the rows fail loudly instead of being dropped."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-import structlog
 from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -34,7 +35,9 @@ MON_10 = datetime(2025, 1, 6, 16, 0, tzinfo=UTC)
 REFRESH = "1//0gDanaRefreshToken"
 
 
-async def test_the_handlers_connect_sync_report_drift_stop_and_revoke() -> None:
+async def test_the_handlers_connect_sync_report_drift_stop_and_revoke(
+    structured_logs: Callable[[str], list[dict[str, Any]]],
+) -> None:
     store = InMemoryStore()
 
     def new_uow() -> InMemoryUnitOfWork:
@@ -51,16 +54,15 @@ async def test_the_handlers_connect_sync_report_drift_stop_and_revoke() -> None:
     handlers = google_handlers(new_uow, google, sealer, drift=metrics.count_calendar_drift)
     (connected,) = [e for e in store.outbox_events() if isinstance(e, GoogleCalendarConnected)]
 
-    with structlog.testing.capture_logs() as logs:
-        await handlers[GoogleCalendarConnected](connected)
-        for n in range(4):  # four polls in a row find a change nobody announced
-            start = MON_10 + timedelta(days=n)
-            end = start + timedelta(hours=1)
-            google.set_event(REFRESH, GoogleEvent(f"lost{n}", "confirmed", start=start, end=end))
-            await handlers[GoogleSyncRequested](GoogleSyncRequested(tenant.id, dana.id, "poll"))
+    await handlers[GoogleCalendarConnected](connected)
+    for n in range(4):  # four polls in a row find a change nobody announced
+        start = MON_10 + timedelta(days=n)
+        end = start + timedelta(hours=1)
+        google.set_event(REFRESH, GoogleEvent(f"lost{n}", "confirmed", start=start, end=end))
+        await handlers[GoogleSyncRequested](GoogleSyncRequested(tenant.id, dana.id, "poll"))
 
-    warnings = [entry for entry in logs if entry["event"] == "calendar.drift"]
-    assert [(w["rows"], w["streak"], w["log_level"]) for w in warnings] == [
+    warnings = structured_logs("calendar.drift")
+    assert [(w["rows"], w["streak"], w["level"]) for w in warnings] == [
         (1, 3, "warning"),
         (1, 4, "warning"),
     ]
@@ -90,7 +92,9 @@ async def test_without_google_settings_the_rows_fail_loudly() -> None:
         await handlers[GoogleSyncRequested](event)
 
 
-async def test_the_poll_job_queues_syncs_and_logs_its_round() -> None:
+async def test_the_poll_job_queues_syncs_and_logs_its_round(
+    structured_logs: Callable[[str], list[dict[str, Any]]],
+) -> None:
     store = InMemoryStore()
 
     def new_uow() -> InMemoryUnitOfWork:
@@ -105,8 +109,7 @@ async def test_the_poll_job_queues_syncs_and_logs_its_round() -> None:
         new_uow(), google, sealer, issue_state(sealer, "google", tenant.id, dana.id), "4/0Acode"
     )
 
-    with structlog.testing.capture_logs() as logs:
-        await GooglePoll(new_uow, google, sealer).poll_once()
+    await GooglePoll(new_uow, google, sealer).poll_once()
 
-    (polled,) = [entry for entry in logs if entry["event"] == "calendar.google_polled"]
+    (polled,) = structured_logs("calendar.google_polled")
     assert (polled["calendars"], polled["channels"]) == (1, {"in_flight": 1})

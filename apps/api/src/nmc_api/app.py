@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import Litestar, MediaType, Response
+from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
@@ -25,6 +25,7 @@ from nmc_api.stripe_webhook import stripe_routes
 from nmc_api.v1.openapi import StrictBodySchemas
 from nmc_api.v1.problems import PROBLEM_HANDLERS, Problem, problem_response
 from nmc_api.v1.router import v1_router
+from nmc_api.web import template_config, web_routers
 from nmc_api.webhooks import twilio_routes
 from nmc_domain.shared.errors import InvalidInput, StorageUnavailable, TryAgain
 
@@ -66,6 +67,15 @@ def _routing_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     return Response(str(getattr(exc, "detail", "")), status_code=status, media_type=MediaType.TEXT)
 
 
+@get(["/app", "/app/{rest:path}"], media_type=MediaType.TEXT, include_in_schema=False)
+async def no_web_inbox() -> Response[str]:
+    return Response(
+        "the web inbox is not configured here (NMC_SECRET_KEY)",
+        status_code=404,
+        media_type=MediaType.TEXT,
+    )
+
+
 def create_app(
     deps: ApiDeps, *, retry: RetryPolicy | None = None, metrics: ApiMetrics | None = None
 ) -> Litestar:
@@ -76,6 +86,7 @@ def create_app(
         return deps
 
     ops = [*health_routes] if metrics is None else [*health_routes, metrics_route(metrics)]
+    web = web_routers(deps.web) if deps.web is not None else [no_web_inbox]
     app = Litestar(
         route_handlers=[
             *ops,
@@ -84,6 +95,7 @@ def create_app(
             *google_routes,
             *jobber_routes,
             v1_router(),
+            *web,
         ],
         dependencies={"deps": Provide(provide_deps, use_cache=True, sync_to_thread=False)},
         exception_handlers={
@@ -111,6 +123,7 @@ def create_app(
                 }
             ),
         ),
+        template_config=template_config(),
         plugins=[StrictBodySchemas()],  # request bodies as strict as msgspec makes them
         logging_config=None,
     )

@@ -34,6 +34,7 @@ from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_api.app import create_app
 from nmc_api.deps import ApiDeps, SignatureVerifier, TokenVerifier
 from nmc_api.metrics import ApiMetrics
+from nmc_api.web_config import WebConfig, csrf_secret
 from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.billing.use_cases import BillingLinks
 from nmc_domain.scheduling.google_ports import GoogleCalendarApi
@@ -119,6 +120,11 @@ def build_deps(
         jobber_setup = JobberSetup(jobber, sealer)
         jobber_events = JobberWebhookVerifier(settings.jobber_client_secret)
 
+    web = None
+    if sealer is not None and settings.secret_key is not None:
+        base = settings.app_base_url or settings.public_base_url or ""
+        web = WebConfig(sealer, csrf_secret(settings.secret_key), base.startswith("https://"))
+
     async def ready() -> bool:
         return await is_reachable(engine)
 
@@ -146,6 +152,7 @@ def build_deps(
         google=google,
         jobber=jobber_setup,
         jobber_events=jobber_events,
+        web=web,
     )
 
 

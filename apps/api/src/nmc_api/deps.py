@@ -9,6 +9,7 @@ import attrs
 from litestar import Request
 from litestar.di import NamedDependency
 
+from nmc_api.web_config import WebConfig
 from nmc_domain.billing.ports import PaymentGateway
 from nmc_domain.billing.use_cases import BillingLinks, StripeNotice
 from nmc_domain.conversation.assistant import Assistant, RuleBasedAssistant
@@ -87,6 +88,8 @@ class ApiDeps:
     # Jobber, when configured (else its routes, callback and webhook answer 404).
     jobber: JobberSetup | None = None
     jobber_events: JobberEventVerifier | None = None
+    # The owner's web inbox under /app/ (NMC_SECRET_KEY set; else /app answers 404).
+    web: WebConfig | None = None
 
     @property
     def calendar_check(self) -> CalendarCheck | None:

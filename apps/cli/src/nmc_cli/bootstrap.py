@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.auth import mint_token
+from nmc_adapters.crypto import FernetSealer, new_fernet_key
 from nmc_adapters.logs import configure_logging
 from nmc_adapters.phone import LibPhoneNumbers
 from nmc_adapters.postgres import EmbeddedPostgres, PgOutboxAdmin, PgUnitOfWork, create_engine
@@ -28,6 +30,7 @@ from nmc_adapters.settings import (
 )
 from nmc_adapters.twilio.signature import TwilioSignature
 from nmc_domain.billing.ports import PaymentGateway
+from nmc_domain.identity.web_sessions import LoginLink, issue_login_link
 from nmc_domain.shared.ports import OutboxAdmin
 from nmc_domain.tenancy.ports import PhoneNumberParser
 from nmc_domain.unit_of_work import UnitOfWorkFactory
@@ -42,12 +45,15 @@ __all__ = [
     "migrate_down",
     "migrate_up",
     "mint",
+    "new_secret_key",
     "phone_parser",
     "quiet_logging",
     "settings_database_url",
     "settings_migration_database_url",
     "start_postgres",
     "twilio_signature",
+    "web_login_link",
+    "web_settings",
     "with_billing",
     "with_outbox_admin",
     "with_uow",
@@ -69,6 +75,11 @@ def settings_database_url(environ: Mapping[str, str] = os.environ) -> str | None
 def settings_migration_database_url(environ: Mapping[str, str] = os.environ) -> str | None:
     """NMC_MIGRATION_DATABASE_URL, else NMC_DATABASE_URL (both checked); None when neither."""
     return _settings(environ).migration_url()
+
+
+def web_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """The settings, for NMC_SECRET_KEY and the base URLs (checked)."""
+    return _settings(environ)
 
 
 def jwt_settings(environ: Mapping[str, str] = os.environ) -> Settings:
@@ -221,3 +232,18 @@ def start_postgres(cluster: EmbeddedPostgres, database: str) -> str:
 def twilio_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
     """X-Twilio-Signature for a request we post ourselves (`nmc simulate`)."""
     return TwilioSignature(auth_token).compute(url, params)
+
+
+def new_secret_key() -> str:
+    """A fresh Fernet key (what NMC_SECRET_KEY holds)."""
+    return new_fernet_key()
+
+
+async def web_login_link(
+    database_url: str, secret_key: str, tenant_id: UUID, email: str, ttl: timedelta
+) -> LoginLink:
+    """A one-time login link's token for the tenant's active user with this email."""
+    sealer = FernetSealer(secret_key)
+    return await with_uow(
+        database_url, lambda new_uow: issue_login_link(new_uow(), sealer, tenant_id, email, ttl)
+    )

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from types import FrameType
 from uuid import UUID
 
@@ -18,12 +19,15 @@ from nmc_cli.bootstrap import (
     JWT_KEY_SOURCES,
     dev_postgres,
     migrate_up,
+    new_secret_key,
     phone_parser,
     start_postgres,
+    web_login_link,
     with_uow,
 )
 from nmc_cli.devstate import DEV_HOME, DevState
 from nmc_cli.output import reported
+from nmc_cli.web import login_url
 from nmc_domain.catalog.model import name_key
 from nmc_domain.catalog.use_cases import NewItem, create_item, list_items
 from nmc_domain.compliance.gate import approve_compliance
@@ -44,6 +48,7 @@ __all__ = ["DEMO", "DEV_AUTH_TOKEN", "dev", "ensure_demo_setup"]
 DEV_AUTH_TOKEN = "nmc-dev-auth-token"  # noqa: S105 - public on purpose: dev only, no real Twilio
 DEV_ACCOUNT_SID = "AC" + "de" * 16
 DEV_JWT_SECRET = "nmc-dev-jwt-secret-for-local-use-only"  # noqa: S105 - public on purpose
+DEV_LINK_TTL = timedelta(hours=1)
 DEMO = OnboardTenant(
     name="Demo Plumbing",
     number="+15005550006",
@@ -117,7 +122,22 @@ def _child_env(database_url: str, base_url: str) -> tuple[dict[str, str], str, s
         )
     if not any(env.get(name) for name in JWT_KEY_SOURCES):
         env["NMC_JWT_SECRET"] = DEV_JWT_SECRET  # so `nmc token mint` works against nmc dev
+    if not env.get("NMC_SECRET_KEY"):
+        env["NMC_SECRET_KEY"] = _dev_secret_key()  # the web inbox's login links and sessions
     return env, env["NMC_TWILIO_ACCOUNT_SID"], env["NMC_TWILIO_AUTH_TOKEN"]
+
+
+def _dev_secret_key() -> str:
+    """The key this folder's `nmc dev` made once (kept in .nmc/, readable by its owner only)."""
+    path = DEV_HOME / "secret_key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        DEV_HOME.mkdir(exist_ok=True)
+        key = new_secret_key()
+        path.touch(mode=0o600)
+        path.write_text(key + "\n")
+        return key
 
 
 def _wait_healthy(base_url: str, children: list[subprocess.Popen[bytes]]) -> bool:
@@ -155,7 +175,8 @@ def dev(
         env, sid, token = _child_env(url, base_url)
         dev_token = token if token == DEV_AUTH_TOKEN else None
         dev_jwt = DEV_JWT_SECRET if env.get("NMC_JWT_SECRET") == DEV_JWT_SECRET else None
-        DevState(url, base_url, sid, dev_token, demo_number, dev_jwt).save()
+        own_key = None if os.environ.get("NMC_SECRET_KEY") else env["NMC_SECRET_KEY"]
+        DevState(url, base_url, sid, dev_token, demo_number, dev_jwt, own_key).save()
         api = [sys.executable, "-m", "nmc_api", "--host", host, "--port", str(port)]
         children = [
             subprocess.Popen(api, env=env),
@@ -163,7 +184,13 @@ def dev(
         ]
         if _wait_healthy(base_url, children):
             console = env.get("NMC_SMS_CONSOLE") == "1"
-            print(_banner(base_url, demo_number, demo_tenant, console), flush=True)
+            link = asyncio.run(
+                web_login_link(
+                    url, env["NMC_SECRET_KEY"], demo_tenant, DEMO.owner_email, DEV_LINK_TTL
+                )
+            )
+            inbox = login_url(base_url, link.token)
+            print(_banner(base_url, demo_number, demo_tenant, console, inbox), flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.2)
         print("nmc dev: a process stopped; shutting down", file=sys.stderr)
@@ -192,10 +219,12 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
-def _banner(base_url: str, demo_number: str, demo_tenant: UUID, console: bool) -> str:
+def _banner(base_url: str, demo_number: str, demo_tenant: UUID, console: bool, inbox: str) -> str:
     sms = "printed here (no Twilio credentials set)" if console else "sent through Twilio"
     return (
         f"\nnmc dev: NeverMissCall is up at {base_url}  (Ctrl-C stops everything)\n"
+        f"  The owner's inbox (a one-time link, for an hour; more: nmc web login-link):\n"
+        f"    {inbox}\n"
         f"  demo tenant 'Demo Plumbing' answers {demo_number}; its SMS are {sms}.\n"
         f"  Be the customer from another terminal (a missed call, then type your texts):\n"
         f"    uv run nmc chat --from +14155550123\n"

@@ -32,6 +32,8 @@ class DevState:
     demo_number: str
     # Like auth_token: only the public dev secret, never a real one.
     jwt_secret: str | None = None
+    # The key `nmc dev` made for itself (never one from the environment): login links.
+    secret_key: str | None = None
 
     def save(self) -> None:
         DEV_HOME.mkdir(exist_ok=True)

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from nmc_cli import billing, db, replay, simulate
+from nmc_cli import billing, db, replay, simulate, web
 from nmc_cli.bootstrap import quiet_logging
 from nmc_cli.chat import chat
 from nmc_cli.dev import dev
@@ -30,6 +30,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(replay.app, name="replay")
 app.add_typer(billing.app, name="billing")
+app.add_typer(web.app, name="web")
 app.command()(dev)
 app.command()(chat)
 app.command()(report)

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from nmc_domain.shared.secrets import SealBroken
 
-__all__ = ["FernetSealer"]
+__all__ = ["FernetSealer", "new_fernet_key"]
 
 
 class FernetSealer:
@@ -33,3 +33,8 @@ class FernetSealer:
             return self._fernet.decrypt_at_time(token, ttl, int(self._clock())).decode("utf-8")
         except (InvalidToken, UnicodeError, ValueError, TypeError):
             raise SealBroken("sealed value is invalid, from another key, or expired") from None
+
+
+def new_fernet_key() -> str:
+    """A fresh key for NMC_SECRET_KEY."""
+    return Fernet.generate_key().decode("ascii")

@@ -46,6 +46,30 @@ def test_nmc_dev_runs_the_whole_loop_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert me.status_code == 200, me.text
         assert me.json()["tenant"]["name"] == "Demo Plumbing"
+
+        # The inbox link works once as printed; `nmc web login-link` makes another.
+        printed = dev.wait_for(lambda line: "/app/login?token=" in line).strip()
+        assert printed.startswith(f"http://127.0.0.1:{port}/app/login?token=")
+        with httpx.Client(follow_redirects=True) as browser:
+            opened = browser.get(printed)
+            assert opened.status_code == 200, opened.text  # the redirect, followed
+            assert "Demo Plumbing" in opened.text
+        assert httpx.get(printed).status_code == 400  # used already
+        tenant_id = mint[2]  # token mint TENANT_ID EMAIL
+        again = nmc(
+            "web",
+            "login-link",
+            tenant_id,
+            "owner@demo-plumbing.example",
+            "--json",
+            env=clean_env(),
+            cwd=tmp_path,
+        )
+        assert again.returncode == 0, again.stderr
+        link = json.loads(again.stdout.splitlines()[-1])
+        assert (link["email"], link["role"]) == ("owner@demo-plumbing.example", "OWNER")
+        with httpx.Client(follow_redirects=True) as browser:
+            assert "Demo Plumbing" in browser.get(link["url"]).text
     finally:
         # Like Ctrl-C under `uv run`: the terminal's SIGINT and uv's forwarded one.
         dev.process.send_signal(signal.SIGINT)

@@ -59,7 +59,8 @@ async def test_a_printed_link_signs_the_owner_in_once(env, app, new_uow) -> None
     human = await cli("web", "login-link", str(tenant.id), OWNER, "--ttl", "2h", env=env)
     assert human.exit_code == 0, human.stderr
     first, second = human.stdout.splitlines()
-    assert first.startswith(f"{BASE}/app/login?token=") and first != link["url"]
+    assert first.startswith(f"{BASE}/app/login?token=")
+    assert first != link["url"]
     assert second.startswith(f"(one use, for {OWNER} (OWNER), until ")
     token = parse_qs(url.query)["token"][0]
     async with Browser.on(app) as browser:

@@ -28,9 +28,11 @@ from nmc_domain.reporting.rollup import daily_rows, merge_latency, merge_totals
 from nmc_domain.shared.errors import InvalidInput, NotFound
 
 __all__ = [
+    "DEFAULT_REPORT_DAYS",
     "MAX_REPORT_DAYS",
     "RECENT_DAYS",
     "daily_report",
+    "recent_period",
     "recompute_booking_day",
     "recompute_day",
     "recompute_recent",
@@ -42,6 +44,8 @@ __all__ = [
 
 # A report spans at most a year (a leap year's days).
 MAX_REPORT_DAYS = 366
+# The period an owner sees when choosing none: the last two weeks, today included.
+DEFAULT_REPORT_DAYS = 14
 # The worker recomputes today so far and the three days before it, in the tenant's zone.
 RECENT_DAYS = 3
 _DEFAULTS = ReportingSettings()
@@ -191,6 +195,19 @@ async def daily_report(
     async with uow:
         await authorize(uow, principal, owner=True)
         return await _days(uow, principal.tenant_id, first, last, metric)
+
+
+async def recent_period(
+    uow: ReportingUnitOfWork, principal: Principal, days: int = DEFAULT_REPORT_DAYS
+) -> tuple[date, date]:
+    """The last `days` tenant-local days, today (on the database clock) the last; OWNER only."""
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise InvalidInput("days", f"must be 1 to {MAX_REPORT_DAYS}")
+    async with uow:
+        await authorize(uow, principal, owner=True)
+        zone = await _zone(uow, principal.tenant_id)
+        today = local_day(await uow.now(), zone)
+    return today - timedelta(days=days - 1), today
 
 
 def summarize(first: date, last: date, rows: Sequence[DailyRow]) -> Summary:

@@ -28,7 +28,7 @@ from nmc_domain.conversation.inbound import InboundOutcome, InboundText, receive
 from nmc_domain.scheduling.booking import Booking, BookingStatus
 from nmc_domain.scheduling.errors import SlotTaken
 from nmc_domain.scheduling.model import BusyBlock, Technician, new_technician, weekly_hours
-from nmc_domain.scheduling.reservations import HoldRequest, place_hold
+from nmc_domain.scheduling.reservations import HoldRequest, place_hold, release
 from nmc_domain.scheduling.settings import SchedulingSettings
 from nmc_domain.tenancy.model import Tenant
 from tests.support.tenants import caller_number, onboard
@@ -453,6 +453,13 @@ async def test_offers_go_round_a_technician_someone_is_claiming(engine: AsyncEng
         offers = conversation.memory.offers
         assert len(offers) == 3, attempt
         assert {offer.technician_id for offer in offers} == {free.id}
+        # Each attempt starts from the same free time: the earlier attempts' holds would
+        # otherwise crowd the free technician's next hours, as late in the day they did.
+        async with PgUnitOfWork(engine) as uow:
+            await uow.bind_tenant(tenant.id)
+            for offer in offers:
+                await release(uow, tenant.id, offer.hold_id)
+            await uow.commit()
 
 
 def test_random_racing_claims_never_overlap(database_url: str) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from nmc_adapters.postgres import PgUnitOfWork
+from nmc_adapters.postgres.scheduling.google_tables import google_links
 from nmc_adapters.settings import Settings
 from nmc_domain.scheduling.events import (
     AppointmentBooked,
@@ -46,9 +47,11 @@ from tests.support.google_calendar import (
     next_dst_change,
     topic_count,
 )
+from tests.support.twilio import ACCOUNT_SID, PUBLIC_BASE_URL, sign
 
 CHICAGO = ZoneInfo("America/Chicago")
 EVENTS = "/calendar/v3/calendars/"
+SMS = "/webhooks/twilio/sms"
 
 
 def tomorrow_at(hour: int, days: int = 1) -> datetime:
@@ -369,3 +372,59 @@ async def test_an_appointment_is_one_event_in_the_calendar_and_never_its_own_bus
         await google.aclose()
     assert fake.events(shop.user) == []
     assert fake.event(shop.user, event_id)["status"] == "cancelled"  # type: ignore[index]
+
+
+async def test_an_sms_reply_skips_the_times_a_stale_calendar_is_busy(
+    client: AsyncTestClient, new_uow: UnitOfWorkFactory, fake: FakeGoogle, worker: GoogleWorker
+) -> None:
+    shop = await connected(client, new_uow, fake, worker)
+    await add_item(shop.owner, "Water heater flush", duration_minutes=90, aliases=["water heater"])
+    assert (await shop.owner.put("/v1/business-hours", ALL_WEEK)).status_code == 200
+    async with new_uow() as uow:
+        await uow.bind_tenant(shop.tenant_id)
+        [number] = await uow.numbers.of_tenant(shop.tenant_id)
+    # Dana books the next twelve hours in her own calendar; no notification comes.
+    now = datetime.now(UTC).replace(microsecond=0)
+    busy_until = now + timedelta(hours=12)
+    fake.set_event(shop.user, now, busy_until, summary="Dentist")
+
+    async def offered_to(caller: str) -> list[datetime]:
+        params = {
+            "AccountSid": ACCOUNT_SID,
+            "MessageSid": "SM" + uuid4().hex,
+            "From": caller,
+            "To": number,
+            "Body": "my water heater is leaking",
+            "NumMedia": "0",
+        }
+        signature = sign(PUBLIC_BASE_URL + SMS, params)
+        answered = await client.post(SMS, data=params, headers={"X-Twilio-Signature": signature})
+        assert answered.status_code == 200, answered.text
+        async with new_uow() as uow:
+            await uow.bind_tenant(shop.tenant_id)
+            conversation = await uow.conversations.active(shop.tenant_id, caller)
+        assert conversation is not None
+        return sorted(offer.start for offer in conversation.memory.offers)
+
+    def free_busy_calls() -> int:
+        return len([r for r in fake.requests if r.path.endswith("/freeBusy")])
+
+    # Synced moments ago: the shadow rows are trusted (they do not know the dentist yet).
+    fresh = await offered_to("+14155550171")
+    assert fresh
+    assert fresh[0] < busy_until
+    assert free_busy_calls() == 0
+
+    # Synced five minutes ago: Google is asked once, and no busy time is offered.
+    async with worker.admin.begin() as conn:
+        await conn.execute(
+            google_links.update()
+            .where(google_links.c.technician_id == shop.technician_id)
+            .values(last_synced_at=now - timedelta(minutes=5))
+        )
+    requested = await topic_count(worker.admin, shop.tenant_id, SYNC)
+    stale = await offered_to("+14155550172")
+    assert stale
+    assert all(start >= busy_until for start in stale), stale
+    assert free_busy_calls() == 1
+    assert await topic_count(worker.admin, shop.tenant_id, SYNC) == requested + 1

@@ -332,3 +332,38 @@ def test_a_malformed_stripe_setting_is_named_but_never_echoed(name: str, value: 
     assert str(raised.value).startswith(f"{name} is malformed")
     assert MARK not in str(raised.value)
     assert STRIPE_KEY not in str(raised.value)
+
+
+SECRET = "k" * 43 + "="  # 44 URL-safe base64 characters: 32 bytes, a Fernet key's shape
+GOOGLE = {"NMC_GOOGLE_CLIENT_ID": "nmc-app.apps.example", "NMC_GOOGLE_CLIENT_SECRET": "g-secret"}
+JOBBER = {"NMC_JOBBER_CLIENT_ID": "jobber-app", "NMC_JOBBER_CLIENT_SECRET": "j-secret"}
+
+
+def test_a_calendar_provider_needs_its_secret_and_the_secret_key() -> None:
+    assert load_settings({"NMC_SECRET_KEY": SECRET}, required=()).secret_key == SECRET
+    both = load_settings({**GOOGLE, **JOBBER, "NMC_SECRET_KEY": SECRET}, required=())
+    assert (both.google_configured, both.jobber_configured) == (True, True)
+    alone = load_settings({"NMC_SECRET_KEY": SECRET}, required=())
+    assert (alone.google_configured, alone.jobber_configured) == (False, False)
+
+    cases = {
+        ("NMC_GOOGLE_CLIENT_ID",): "NMC_GOOGLE_CLIENT_SECRET and NMC_SECRET_KEY are not set "
+        "(needed with NMC_GOOGLE_CLIENT_ID)",
+        ("NMC_GOOGLE_CLIENT_ID", "NMC_GOOGLE_CLIENT_SECRET"): "NMC_SECRET_KEY is not set "
+        "(needed with NMC_GOOGLE_CLIENT_ID and NMC_GOOGLE_CLIENT_SECRET)",
+        ("NMC_JOBBER_CLIENT_SECRET",): "NMC_JOBBER_CLIENT_ID and NMC_SECRET_KEY are not set "
+        "(needed with NMC_JOBBER_CLIENT_SECRET)",
+    }
+    for given, message in cases.items():
+        environ = {name: {**GOOGLE, **JOBBER}[name] for name in given}
+        with pytest.raises(SettingsError) as caught:
+            load_settings(environ, required=())
+        assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("value", ["not-a-key", "k" * 44, "k" * 42 + "==", SECRET + "A"])
+def test_a_malformed_secret_key_is_named_never_shown(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"NMC_SECRET_KEY": value}, required=())
+    assert str(caught.value).startswith("NMC_SECRET_KEY is malformed: expected a Fernet key")
+    assert value not in str(caught.value)

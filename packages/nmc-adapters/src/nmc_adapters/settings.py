@@ -287,18 +287,21 @@ _STRIPE_GROUP = (
     ("NMC_STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
     ("NMC_STRIPE_PRICE_ID", "stripe_price_id"),
 )
-# A calendar provider's client needs its secret, and the tokens it gets need NMC_SECRET_KEY.
-_CALENDAR_GROUPS = (
-    (
-        ("NMC_GOOGLE_CLIENT_ID", "google_client_id"),
-        ("NMC_GOOGLE_CLIENT_SECRET", "google_client_secret"),
-        ("NMC_SECRET_KEY", "secret_key"),
-    ),
-    (
-        ("NMC_JOBBER_CLIENT_ID", "jobber_client_id"),
-        ("NMC_JOBBER_CLIENT_SECRET", "jobber_client_secret"),
-        ("NMC_SECRET_KEY", "secret_key"),
-    ),
+_SECRET_KEY = (("NMC_SECRET_KEY", "secret_key"),)
+_GOOGLE_CLIENT = (
+    ("NMC_GOOGLE_CLIENT_ID", "google_client_id"),
+    ("NMC_GOOGLE_CLIENT_SECRET", "google_client_secret"),
+)
+_JOBBER_CLIENT = (
+    ("NMC_JOBBER_CLIENT_ID", "jobber_client_id"),
+    ("NMC_JOBBER_CLIENT_SECRET", "jobber_client_secret"),
+)
+# (what starts a group, all it then needs). A calendar provider's client needs its secret, and
+# the tokens it gets need NMC_SECRET_KEY; that key alone (the web inbox's) starts nothing.
+_GROUPS = (
+    (_STRIPE_GROUP, _STRIPE_GROUP),
+    (_GOOGLE_CLIENT, _GOOGLE_CLIENT + _SECRET_KEY),
+    (_JOBBER_CLIENT, _JOBBER_CLIENT + _SECRET_KEY),
 )
 
 
@@ -316,17 +319,18 @@ def load_settings(environ: Mapping[str, str], *, required: Iterable[str]) -> Set
     if console not in _TRUE | _FALSE:
         raise SettingsError("NMC_SMS_CONSOLE is malformed: expected 1 or 0")
     values["sms_console"] = console in _TRUE
-    for group in (_STRIPE_GROUP, *_CALENDAR_GROUPS):
-        _check_group(values, group)
+    for starts, needs in _GROUPS:
+        _check_group(values, starts, needs)
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _check_group(values: Mapping[str, object], group: Sequence[tuple[str, str]]) -> None:
-    """All of `group` or none of it; its last member alone (NMC_SECRET_KEY for the calendar
-    groups, which the web sessions use too) does not start a group."""
-    starters = group if group is _STRIPE_GROUP else group[:-1]
-    given = [name for name, field in starters if field in values]
-    missing = [name for name, field in group if field not in values]
+Group = Sequence[tuple[str, str]]
+
+
+def _check_group(values: Mapping[str, object], starts: Group, needs: Group) -> None:
+    """Once any of `starts` is set, every one of `needs` must be."""
+    given = [name for name, field in starts if field in values]
+    missing = [name for name, field in needs if field not in values]
     if given and missing:
         verb = "is" if len(missing) == 1 else "are"
         raise SettingsError(
